@@ -1,0 +1,151 @@
+// Cross-field rules over the resolved configuration. Each rule pushes problems;
+// none stops at the first, so the user sees everything wrong in one run.
+import type { Problem } from '../errors.js';
+import type { ResolvedConfig } from './defaults.js';
+import { contains, enclosing, nth, overlaps, parseCidr, parseIPv4, type Cidr } from './net.js';
+import { SUPPORTED_RELEASES, findRelease } from './versions.js';
+
+type Push = (path: string, message: string, hint?: string, severity?: Problem['severity']) => void;
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_DOMAIN = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+const IMAGE_PREFIX = /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+
+export function checkRules(c: ResolvedConfig): Problem[] {
+  const problems: Problem[] = [];
+  const push: Push = (path, message, hint, severity = 'error') =>
+    problems.push({ path, message, severity, ...(hint ? { hint } : {}) });
+
+  checkIdentity(c, push);
+  checkNodes(c, push);
+  checkNetworks(c, push);
+  checkSources(c, push);
+  return problems;
+}
+
+function checkIdentity(c: ResolvedConfig, push: Push): void {
+  if (!DNS_LABEL.test(c.name)) {
+    push('name', `"${c.name}" is not a valid cluster name`, 'use lowercase letters, digits and "-" (at most 63), e.g. "demo"');
+  }
+  if (!findRelease(c.kubernetesVersion)) {
+    push(
+      'kubernetesVersion',
+      `unsupported Kubernetes version "${c.kubernetesVersion}"`,
+      `use one of ${SUPPORTED_RELEASES.map((r) => r.kubernetes).join(', ')}, or leave it out for the default`,
+    );
+  }
+  if (!IMAGE_PREFIX.test(c.images.prefix)) {
+    push('images.prefix', `"${c.images.prefix}" is not a valid image repository prefix`, 'use lowercase letters, digits, ".", "_", "-" and "/", e.g. "k8s-img" or "registry.local/k8s"');
+  }
+}
+
+function checkNodes(c: ResolvedConfig, push: Push): void {
+  const names = new Map<string, number>();
+  const addresses = new Map<string, number>();
+  c.nodes.forEach((n, i) => {
+    const at = `nodes[${i}]`;
+    if (!DNS_LABEL.test(n.name)) {
+      push(`${at}.name`, `"${n.name}" is not a valid node name`, 'use lowercase letters, digits and "-", e.g. "sw1"');
+    }
+    if (parseIPv4(n.address) === undefined) {
+      push(`${at}.address`, `"${n.address}" is not an IPv4 address`, 'write four numbers 0-255 separated by dots, e.g. 192.168.232.206');
+    }
+    const dupName = names.get(n.name);
+    if (dupName !== undefined) push(`${at}.name`, `duplicate node name "${n.name}" (also nodes[${dupName}])`, 'give every node its own name');
+    else names.set(n.name, i);
+    const dupAddr = addresses.get(n.address);
+    if (dupAddr !== undefined) push(`${at}.address`, `duplicate address ${n.address} (also nodes[${dupAddr}])`, 'give every node its own address');
+    else addresses.set(n.address, i);
+    if (new Set(n.roles).size !== n.roles.length) push(`${at}.roles`, 'a role is listed twice', 'list each role once');
+  });
+
+  const has = (role: string) => c.nodes.filter((n) => n.roles.includes(role as never));
+  if (has('control-plane').length === 0) {
+    push('nodes', 'no node has the role control-plane', 'add "control-plane" to the roles of one node');
+  }
+  const etcd = has('etcd');
+  if (etcd.length === 0) {
+    push('nodes', 'no node has the role etcd', 'add "etcd" to the roles of one node (the tutorial ran it on sw1)');
+  } else if (etcd.length > 1 && etcd.length % 2 === 0) {
+    push('nodes', `${etcd.length} etcd members: an even count tolerates no more failures than ${etcd.length - 1}`, 'use an odd number of etcd members (1, 3 or 5)', 'warning');
+  }
+  if (has('worker').length === 0) {
+    push('nodes', 'no node has the role worker: pods (CoreDNS too) have nowhere to run', 'add "worker" to the roles of at least one node', 'warning');
+  }
+}
+
+function cidr(push: Push, path: string, text: string, example: string): Cidr | undefined {
+  const parsed = parseCidr(text);
+  if (!parsed) push(path, `"${text}" is not an IPv4 CIDR with its host bits clear`, `write a network like ${example}`);
+  return parsed;
+}
+
+function checkNetworks(c: ResolvedConfig, push: Push): void {
+  const net = c.networking;
+  const pod = cidr(push, 'networking.podCIDR', net.podCIDR, '172.20.0.0/16');
+  const svc = cidr(push, 'networking.serviceCIDR', net.serviceCIDR, '10.68.0.0/16');
+  if (pod && pod.prefix > 24) push('networking.podCIDR', `/${pod.prefix} is too small: every node takes at least one /26 block`, 'use a /24 or larger, e.g. 172.20.0.0/16');
+  if (svc && svc.prefix < 12) push('networking.serviceCIDR', `/${svc.prefix} is too large: kube-apiserver allows at most /12 for IPv4 services`, 'use /12 to /24, e.g. 10.68.0.0/16');
+  if (svc && svc.prefix > 28) push('networking.serviceCIDR', `/${svc.prefix} is too small for the cluster's Services`, 'use /12 to /24, e.g. 10.68.0.0/16');
+  if (pod && svc && overlaps(pod, svc)) {
+    push('networking.serviceCIDR', `${svc.text} overlaps the pod network ${pod.text}`, 'choose separate ranges, e.g. pods 172.20.0.0/16 and services 10.68.0.0/16');
+  }
+
+  c.nodes.forEach((n, i) => {
+    const ip = parseIPv4(n.address);
+    if (ip === undefined) return;
+    for (const [name, range] of [['podCIDR', pod], ['serviceCIDR', svc]] as const) {
+      if (range && contains(range, ip)) {
+        push(`nodes[${i}].address`, `${n.address} lies inside networking.${name} ${range.text}`, `node, pod and service networks must not overlap: move ${name} or the node`);
+      }
+    }
+    // Nodes usually sit on a /24 or so: warn when that network touches pods or services.
+    const around = enclosing(ip, 24);
+    if (pod && !contains(pod, ip) && overlaps(around, pod)) {
+      push(`nodes[${i}].address`, `the node network around ${n.address} (${around.text}) overlaps networking.podCIDR`, 'choose a pod range away from the nodes', 'warning');
+    }
+  });
+
+  const dns = parseIPv4(net.clusterDNS);
+  if (dns === undefined) {
+    push('networking.clusterDNS', `"${net.clusterDNS}" is not an IPv4 address`, 'use an address inside serviceCIDR, e.g. 10.68.0.2');
+  } else if (svc) {
+    if (!contains(svc, dns)) push('networking.clusterDNS', `${net.clusterDNS} is outside serviceCIDR ${svc.text}`, `use an address inside it, e.g. ${nth(svc, 2)}`);
+    else if (dns === svc.base) push('networking.clusterDNS', `${net.clusterDNS} is the network address of serviceCIDR`, `use e.g. ${nth(svc, 2)}`);
+    else if (dns === svc.base + 1) push('networking.clusterDNS', `${net.clusterDNS} is the first service address, taken by the "kubernetes" Service`, `use e.g. ${nth(svc, 2)}`);
+  }
+
+  if (!DNS_DOMAIN.test(net.dnsDomain)) push('networking.dnsDomain', `"${net.dnsDomain}" is not a DNS domain`, 'use e.g. cluster.local (no trailing dot)');
+
+  const range = /^(\d+)-(\d+)$/.exec(net.nodePortRange);
+  const lo = Number(range?.[1]);
+  const hi = Number(range?.[2]);
+  if (!range) push('networking.nodePortRange', `"${net.nodePortRange}" is not a port range`, 'write FIRST-LAST, e.g. 20000-40000');
+  else if (lo < 1 || hi > 65535 || lo >= hi) push('networking.nodePortRange', `${net.nodePortRange} is not an increasing range within 1-65535`, 'e.g. 20000-40000');
+  else if (lo <= 10259 && hi >= 2379) push('networking.nodePortRange', `${net.nodePortRange} covers ports the components listen on (2379-2381, 6443, 9099, 10248-10259)`, 'start above 10259, e.g. 20000-40000');
+
+  (net.upstreamDNS ?? []).forEach((s, i) => {
+    if (parseIPv4(s) === undefined) push(`networking.upstreamDNS[${i}]`, `"${s}" is not an IPv4 address`, 'list resolver addresses, e.g. 192.168.232.1');
+  });
+
+  const mtu = net.calico.mtu;
+  if (mtu < 576 || mtu > 9000) push('networking.calico.mtu', `${mtu} is outside 576-9000`, 'use the node MTU minus 50 for VXLAN, e.g. 1450');
+  if (net.calico.backend === 'bgp') {
+    push(
+      'networking.calico.backend',
+      'bgp needs Calico\'s own BIRD build, which cannot be made from the Go module proxy (it is C from GitHub)',
+      'use vxlan (works on every kernel with VXLAN; this is what the tutorial\'s BGP mesh becomes)',
+    );
+  }
+}
+
+function checkSources(c: ResolvedConfig, push: Push): void {
+  const b = c.binaries;
+  if (b.source === 'dir' && !b.dir) push('binaries.dir', 'source "dir" needs a directory', 'set binaries.dir to the tutorial\'s BIN_PATH, e.g. /opt/kubernetes/bin');
+  if (b.source !== 'dir' && b.dir) push('binaries.dir', `is only used with source "dir" (source is "${b.source}")`, 'remove it or set binaries.source: dir', 'warning');
+  if (b.source === 'release' && !b.releaseURL) push('binaries.releaseURL', 'source "release" needs a base URL', 'set binaries.releaseURL, e.g. http://mirror.local/k8s-img');
+  for (const key of ['releaseURL', 'goproxy'] as const) {
+    const v = b[key];
+    if (v && !/^(https?|file):\/\/\S+$/.test(v)) push(`binaries.${key}`, `"${v}" is not a URL`, 'write an http(s):// or file:// URL');
+  }
+}

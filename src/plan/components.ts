@@ -1,0 +1,461 @@
+// THE component table: for each Compose service, where it runs, its image,
+// flags, files, mounts, privileges, ports and health check. Everything that
+// differs between components is data here; plan.ts only walks the table.
+import type { NodeContext } from './context.js';
+import type { FileSpec, ImageId, PortPlan, ServiceName, ServicePlan, VolumePlan } from './types.js';
+import { kubeconfig, pki, secret } from './files.js';
+
+export const PROBE = '/usr/local/bin/k8s-img-probe';
+/** Every service's own bundle folder is mounted here, read-only. */
+export const CONF = '/etc/kubernetes';
+
+export interface ComponentDef {
+  name: ServiceName;
+  image: ImageId;
+  summary: string;
+  runsOn: (c: NodeContext) => boolean;
+  oneshot?: boolean;
+  /** Only kubelet, kube-proxy, calico-node and host-prep may be privileged. */
+  privileged?: boolean;
+  pidHost?: boolean;
+  /** Root filesystem writable only where the program needs it. */
+  writableRootfs?: boolean;
+  tmpfs?: string[];
+  entrypoint?: string[];
+  args: (c: NodeContext) => string[];
+  env?: (c: NodeContext) => Record<string, string>;
+  ports?: (c: NodeContext) => PortPlan[];
+  volumes?: (c: NodeContext) => VolumePlan[];
+  files?: (c: NodeContext) => FileSpec[];
+  health?: (c: NodeContext) => { url: string; test?: string[]; startPeriodSeconds?: number };
+  dependsOn?: ServicePlan['dependsOn'];
+}
+
+const hostPath = (path: string, readOnly = false, propagation?: VolumePlan['propagation']): VolumePlan => ({
+  source: path,
+  target: path,
+  readOnly,
+  ...(propagation ? { propagation } : {}),
+});
+const port = (p: number, purpose: string, bind = '0.0.0.0', protocol: 'tcp' | 'udp' = 'tcp'): PortPlan => ({ port: p, protocol, bind, purpose });
+const everyNode = () => true;
+const afterHostPrep = { service: 'host-prep', condition: 'service_completed_successfully' } as const;
+
+function etcdArgs(c: NodeContext): string[] {
+  const s = c.secure ? 'https' : 'http';
+  const a = c.node.address;
+  const args = [
+    `--name=${c.node.name}`,
+    '--data-dir=/var/lib/etcd',
+    `--listen-client-urls=${s}://${a}:2379,${s}://127.0.0.1:2379`,
+    `--advertise-client-urls=${s}://${a}:2379`,
+    `--listen-peer-urls=${s}://${a}:2380`,
+    `--initial-advertise-peer-urls=${s}://${a}:2380`,
+    `--initial-cluster=${c.etcdMembers.map((m) => `${m.name}=${s}://${m.address}:2380`).join(',')}`,
+    '--initial-cluster-state=new',
+    `--initial-cluster-token=${c.config.name}-etcd`,
+    '--listen-metrics-urls=http://127.0.0.1:2381',
+  ];
+  if (c.secure) {
+    args.push(
+      `--cert-file=${pki('etcd-server.crt')}`,
+      `--key-file=${pki('etcd-server.key')}`,
+      '--client-cert-auth=true',
+      `--trusted-ca-file=${pki('etcd-ca.crt')}`,
+      `--peer-cert-file=${pki('etcd-peer.crt')}`,
+      `--peer-key-file=${pki('etcd-peer.key')}`,
+      '--peer-client-cert-auth=true',
+      `--peer-trusted-ca-file=${pki('etcd-ca.crt')}`,
+    );
+  }
+  return args;
+}
+
+function apiserverArgs(c: NodeContext): string[] {
+  const net = c.config.networking;
+  const args = [
+    `--advertise-address=${c.node.address}`,
+    '--bind-address=0.0.0.0',
+    '--secure-port=6443',
+    `--etcd-servers=${c.etcdEndpoints.join(',')}`,
+    `--service-cluster-ip-range=${net.serviceCIDR}`,
+    `--service-node-port-range=${net.nodePortRange}`,
+    '--enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,DefaultStorageClass,ResourceQuota,NodeRestriction',
+    '--allow-privileged=true',
+    '--audit-log-path=/var/log/kubernetes/audit.log',
+    '--audit-log-maxage=30',
+    '--audit-log-maxbackup=3',
+    '--audit-log-maxsize=100',
+    `--audit-policy-file=${CONF}/audit-policy.yaml`,
+    '--event-ttl=1h',
+    `--service-account-issuer=https://kubernetes.default.svc.${net.dnsDomain}`,
+    `--service-account-key-file=${pki('sa.pub')}`,
+    `--service-account-signing-key-file=${pki('sa.key')}`,
+    '--kubelet-preferred-address-types=InternalIP,Hostname',
+    '--v=1',
+  ];
+  if (!c.secure) {
+    return [...args, '--anonymous-auth=true', '--authorization-mode=AlwaysAllow', '--cert-dir=/var/run/kubernetes'];
+  }
+  return [
+    ...args,
+    `--authentication-config=${CONF}/authentication.yaml`,
+    '--authorization-mode=Node,RBAC',
+    `--tls-cert-file=${pki('apiserver.crt')}`,
+    `--tls-private-key-file=${pki('apiserver.key')}`,
+    `--client-ca-file=${pki('ca.crt')}`,
+    `--kubelet-client-certificate=${pki('apiserver-kubelet-client.crt')}`,
+    `--kubelet-client-key=${pki('apiserver-kubelet-client.key')}`,
+    `--kubelet-certificate-authority=${pki('ca.crt')}`,
+    `--etcd-cafile=${pki('etcd-ca.crt')}`,
+    `--etcd-certfile=${pki('apiserver-etcd-client.crt')}`,
+    `--etcd-keyfile=${pki('apiserver-etcd-client.key')}`,
+    `--encryption-provider-config=${CONF}/encryption-config.yaml`,
+    `--requestheader-client-ca-file=${pki('front-proxy-ca.crt')}`,
+    '--requestheader-allowed-names=front-proxy-client',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-username-headers=X-Remote-User',
+    `--proxy-client-cert-file=${pki('front-proxy-client.crt')}`,
+    `--proxy-client-key-file=${pki('front-proxy-client.key')}`,
+  ];
+}
+
+/** Flags shared by controller-manager and scheduler: their own kubeconfig, delegated authn/z. */
+function delegatedAuthArgs(c: NodeContext): string[] {
+  const kc = `${CONF}/kubeconfig`;
+  const args = [`--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`, '--bind-address=0.0.0.0', '--leader-elect=true', '--v=1'];
+  if (c.secure) args.push(`--client-ca-file=${pki('ca.crt')}`, `--requestheader-client-ca-file=${pki('front-proxy-ca.crt')}`);
+  return args;
+}
+
+function nodeCidrMaskSize(podCIDR: string): number {
+  const prefix = Number(podCIDR.split('/')[1]);
+  return Math.min(28, Math.max(24, prefix + 2));
+}
+
+function controllerManagerArgs(c: NodeContext): string[] {
+  const net = c.config.networking;
+  const args = [
+    ...delegatedAuthArgs(c),
+    '--allocate-node-cidrs=true',
+    `--cluster-cidr=${net.podCIDR}`,
+    `--node-cidr-mask-size=${nodeCidrMaskSize(net.podCIDR)}`,
+    `--service-cluster-ip-range=${net.serviceCIDR}`,
+    `--cluster-name=${c.config.name}`,
+    `--service-account-private-key-file=${pki('sa.key')}`,
+    '--use-service-account-credentials=true',
+    '--controllers=*,bootstrapsigner,tokencleaner',
+  ];
+  if (c.secure) {
+    args.push(`--root-ca-file=${pki('ca.crt')}`, `--cluster-signing-cert-file=${pki('ca.crt')}`, `--cluster-signing-key-file=${pki('ca.key')}`);
+  }
+  return args;
+}
+
+function kubeletArgs(c: NodeContext): string[] {
+  const labels = [`k8s-img.io/cluster=${c.config.name}`, ...c.node.roles.map((r) => `k8s-img.io/role-${r}=true`)];
+  const args = [
+    `--config=${CONF}/kubelet.yaml`,
+    `--kubeconfig=${CONF}/kubeconfig`,
+    `--hostname-override=${c.node.name}`,
+    `--node-ip=${c.node.address}`,
+    `--node-labels=${labels.join(',')}`,
+    '--v=1',
+  ];
+  // Control-plane-only nodes run a kubelet (Calico needs their Node object) but take no workloads.
+  if (!c.has('worker')) args.push('--register-with-taints=node-role.kubernetes.io/control-plane=:NoSchedule');
+  return args;
+}
+
+function criDockerdArgs(c: NodeContext): string {
+  return [
+    '--container-runtime-endpoint=unix:///var/run/cri-dockerd.sock',
+    '--docker-endpoint=unix:///var/run/docker.sock',
+    '--network-plugin=cni',
+    '--cni-bin-dir=/opt/cni/bin',
+    '--cni-conf-dir=/etc/cni/net.d',
+    '--cni-cache-dir=/var/lib/cni/cache',
+    '--cri-dockerd-root-directory=/var/lib/cri-dockerd',
+    '--hairpin-mode=hairpin-veth',
+    `--pod-infra-container-image=${c.images.pause}`,
+  ].join(' ');
+}
+
+function calicoEnv(c: NodeContext): Record<string, string> {
+  const net = c.config.networking;
+  const vxlan = net.calico.backend === 'vxlan';
+  return {
+    DATASTORE_TYPE: 'kubernetes',
+    KUBECONFIG: `${CONF}/kubeconfig`,
+    NODENAME: c.node.name,
+    IP: c.node.address,
+    IP6: 'none',
+    CALICO_NETWORKING_BACKEND: vxlan ? 'vxlan' : 'bird',
+    CALICO_IPV4POOL_CIDR: net.podCIDR,
+    CALICO_IPV4POOL_BLOCK_SIZE: '26',
+    CALICO_IPV4POOL_VXLAN: vxlan ? 'Always' : 'Never',
+    CALICO_IPV4POOL_IPIP: 'Never',
+    CALICO_IPV4POOL_NAT_OUTGOING: 'true',
+    CALICO_MANAGE_CNI: 'false',
+    CLUSTER_TYPE: 'k8s-img',
+    WAIT_FOR_DATASTORE: 'true',
+    FELIX_DEFAULTENDPOINTTOHOSTACTION: 'ACCEPT',
+    FELIX_IPV6SUPPORT: 'false',
+    FELIX_HEALTHENABLED: 'true',
+    FELIX_HEALTHHOST: '127.0.0.1',
+    FELIX_XDPENABLED: 'false',
+    FELIX_BPFENABLED: 'false',
+    FELIX_VXLANMTU: String(net.calico.mtu),
+    FELIX_LOGSEVERITYSCREEN: 'info',
+  };
+}
+
+export const COMPONENTS: readonly ComponentDef[] = [
+  {
+    name: 'host-prep',
+    image: 'host-prep',
+    summary: 'one-shot: FORWARD ACCEPT, ip_forward, bridge-nf-call sysctls, shared mounts',
+    runsOn: everyNode,
+    oneshot: true,
+    privileged: true,
+    pidHost: true,
+    args: () => [],
+    // /run/xtables.lock must be a file before kube-proxy and calico-node bind it (Docker would make a folder).
+    volumes: () => [{ source: '/run', target: '/host/run', readOnly: false }],
+  },
+  {
+    name: 'etcd',
+    image: 'etcd',
+    summary: 'the cluster store; data on the host at /var/lib/etcd',
+    runsOn: (c) => c.has('etcd'),
+    args: etcdArgs,
+    ports: (c) => [port(2379, 'client', c.node.address), port(2380, 'peer', c.node.address), port(2381, 'health/metrics', '127.0.0.1')],
+    volumes: () => [hostPath('/var/lib/etcd')],
+    files: (c) => (c.secure ? [secret('pki/etcd-ca.crt', 'etcd-ca.crt'), ...etcdMemberSecrets(c.node.name)] : []),
+    health: () => ({ url: 'http://127.0.0.1:2381/readyz' }),
+    dependsOn: [afterHostPrep],
+  },
+  {
+    name: 'kube-apiserver',
+    image: 'kube-apiserver',
+    summary: 'the Kubernetes API on :6443 (TLS)',
+    runsOn: (c) => c.has('control-plane'),
+    tmpfs: ['/var/run/kubernetes', '/tmp'],
+    args: apiserverArgs,
+    ports: () => [port(6443, 'Kubernetes API (TLS)')],
+    volumes: () => [hostPath('/var/log/kubernetes')],
+    files: (c) => [
+      { path: 'audit-policy.yaml', mode: 0o644, template: 'audit-policy.yaml', data: {} },
+      secret('pki/sa.pub', 'sa.pub'),
+      secret('pki/sa.key', 'sa.key'),
+      ...(c.secure
+        ? [
+            { path: 'authentication.yaml', mode: 0o644, template: 'authentication-config.yaml', data: {} },
+            { path: 'encryption-config.yaml', mode: 0o600, template: 'encryption-config.yaml', data: { key: { $secret: 'encryption.key' } } },
+            ...['ca.crt', 'etcd-ca.crt', 'front-proxy-ca.crt'].map((n) => secret(`pki/${n}`, n)),
+            ...['apiserver', 'apiserver-kubelet-client', 'apiserver-etcd-client', 'front-proxy-client'].flatMap((n) => [
+              secret(`pki/${n}.crt`, `${n}.crt`),
+              secret(`pki/${n}.key`, `${n}.key`),
+            ]),
+          ]
+        : []),
+    ],
+    health: () => ({ url: 'https://127.0.0.1:6443/readyz' }),
+    dependsOn: [afterHostPrep, { service: 'etcd', condition: 'service_healthy' }],
+  },
+  {
+    name: 'kube-controller-manager',
+    image: 'kube-controller-manager',
+    summary: 'controllers; secure port :10257',
+    runsOn: (c) => c.has('control-plane'),
+    tmpfs: ['/var/run/kubernetes', '/tmp'],
+    args: controllerManagerArgs,
+    ports: () => [port(10257, 'health/metrics (TLS)')],
+    files: (c) => [
+      ...kubeconfig(c, 'kubeconfig', 'controller-manager'),
+      secret('pki/sa.key', 'sa.key'),
+      ...(c.secure ? [secret('pki/ca.crt', 'ca.crt'), secret('pki/ca.key', 'ca.key'), secret('pki/front-proxy-ca.crt', 'front-proxy-ca.crt')] : []),
+    ],
+    health: () => ({ url: 'https://127.0.0.1:10257/healthz' }),
+    dependsOn: [{ service: 'kube-apiserver', condition: 'service_healthy' }],
+  },
+  {
+    name: 'kube-scheduler',
+    image: 'kube-scheduler',
+    summary: 'places pods on nodes; secure port :10259',
+    runsOn: (c) => c.has('control-plane'),
+    tmpfs: ['/var/run/kubernetes', '/tmp'],
+    args: delegatedAuthArgs,
+    ports: () => [port(10259, 'health/metrics (TLS)')],
+    files: (c) => [
+      ...kubeconfig(c, 'kubeconfig', 'scheduler'),
+      ...(c.secure ? [secret('pki/ca.crt', 'ca.crt'), secret('pki/front-proxy-ca.crt', 'front-proxy-ca.crt')] : []),
+    ],
+    health: () => ({ url: 'https://127.0.0.1:10259/livez' }),
+    dependsOn: [{ service: 'kube-apiserver', condition: 'service_healthy' }],
+  },
+  {
+    name: 'addons',
+    image: 'kubectl',
+    summary: 'one-shot: applies Calico CRDs and RBAC, CoreDNS',
+    runsOn: (c) => c.isFirstControlPlane,
+    oneshot: true,
+    tmpfs: ['/tmp'],
+    env: () => ({ HOME: '/tmp' }), // kubectl's discovery cache; the root filesystem is read-only
+    args: () => [
+      `--kubeconfig=${CONF}/kubeconfig`,
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '--field-manager=k8s-img',
+      '-f',
+      '/usr/share/k8s-img/manifests',
+      '-f',
+      `${CONF}/manifests`,
+    ],
+    files: (c) => [
+      ...kubeconfig(c, 'kubeconfig', 'admin'),
+      { path: 'manifests/calico-rbac.yaml', mode: 0o644, template: 'addons/calico-rbac.yaml', data: { secure: c.secure } },
+      {
+        path: 'manifests/coredns.yaml',
+        mode: 0o644,
+        template: 'addons/coredns.yaml',
+        data: {
+          image: c.images.coredns,
+          clusterDNS: c.config.networking.clusterDNS,
+          domain: c.config.networking.dnsDomain,
+          upstream: c.config.networking.upstreamDNS === undefined ? '/etc/resolv.conf' : c.config.networking.upstreamDNS.join(' '),
+          secure: c.secure,
+          apiServer: `https://${c.kubernetesServiceIP}:443`,
+        },
+      },
+    ],
+    dependsOn: [{ service: 'kube-apiserver', condition: 'service_healthy' }],
+  },
+  {
+    name: 'install-cni',
+    image: 'calico-node',
+    summary: 'one-shot: copies the CNI plugins and Calico\'s CNI config onto the node',
+    runsOn: everyNode,
+    oneshot: true,
+    entrypoint: ['/usr/local/bin/k8s-img-install-cni'],
+    args: () => [],
+    volumes: () => [
+      { source: '/opt/cni/bin', target: '/host/opt/cni/bin', readOnly: false },
+      { source: '/etc/cni/net.d', target: '/host/etc/cni/net.d', readOnly: false },
+    ],
+    files: (c) => [
+      {
+        path: '10-calico.conflist',
+        mode: 0o644,
+        template: 'calico-conflist.json',
+        data: { node: c.node.name, mtu: c.config.networking.calico.mtu },
+      },
+      ...kubeconfig(c, 'calico-kubeconfig', 'calico-cni', '/etc/cni/net.d/pki'),
+      ...(c.secure ? [secret('pki/ca.crt', 'ca.crt')] : []),
+    ],
+    dependsOn: [afterHostPrep],
+  },
+  {
+    name: 'kubelet',
+    image: 'kubelet',
+    summary: 'kubelet + cri-dockerd: pods are the node\'s Docker containers',
+    runsOn: everyNode,
+    privileged: true,
+    pidHost: true,
+    writableRootfs: true,
+    args: kubeletArgs,
+    env: (c) => ({ CRI_DOCKERD_ARGS: criDockerdArgs(c) }),
+    ports: () => [port(10250, 'kubelet API (TLS)'), port(10248, 'health', '127.0.0.1')],
+    volumes: () => [
+      hostPath('/etc/cni/net.d', true),
+      hostPath('/opt/cni/bin', true),
+      hostPath('/var/lib/cni'),
+      hostPath('/var/lib/calico', true),
+      hostPath('/var/log/calico'),
+      hostPath('/var/lib/kubelet', false, 'rshared'),
+      hostPath('/var/lib/cri-dockerd'),
+      hostPath('/var/lib/docker', false, 'rslave'),
+      hostPath('/var/log/pods'),
+      hostPath('/var/log/containers'),
+      hostPath('/run', false, 'rslave'),
+      hostPath('/lib/modules', true),
+    ],
+    files: (c) => [
+      ...kubeconfig(c, 'kubeconfig', 'kubelet'),
+      {
+        path: 'kubelet.yaml',
+        mode: 0o644,
+        template: 'kubelet-config.yaml',
+        data: {
+          clusterDNS: c.config.networking.clusterDNS,
+          domain: c.config.networking.dnsDomain,
+          secure: c.secure,
+          resolvConf: c.config.networking.upstreamDNS === undefined ? '/etc/resolv.conf' : '',
+        },
+      },
+      ...(c.secure
+        ? [secret('pki/ca.crt', 'ca.crt'), secret('pki/kubelet-serving.crt', `kubelet-serving-${c.node.name}.crt`), secret('pki/kubelet-serving.key', `kubelet-serving-${c.node.name}.key`)]
+        : []),
+    ],
+    health: () => ({ url: 'http://127.0.0.1:10248/healthz', startPeriodSeconds: 120 }),
+    dependsOn: [afterHostPrep, { service: 'install-cni', condition: 'service_completed_successfully' }],
+  },
+  {
+    name: 'kube-proxy',
+    image: 'kube-proxy',
+    summary: 'Services in iptables mode',
+    runsOn: everyNode,
+    privileged: true,
+    writableRootfs: true,
+    args: () => [`--config=${CONF}/config.yaml`, '--v=1'],
+    ports: () => [port(10256, 'health', '127.0.0.1'), port(10249, 'metrics', '127.0.0.1')],
+    volumes: () => [hostPath('/lib/modules', true), hostPath('/run/xtables.lock')],
+    files: (c) => [
+      ...kubeconfig(c, 'kubeconfig', 'kube-proxy'),
+      {
+        path: 'config.yaml',
+        mode: 0o644,
+        template: 'kube-proxy-config.yaml',
+        data: { podCIDR: c.config.networking.podCIDR, node: c.node.name },
+      },
+    ],
+    health: () => ({ url: 'http://127.0.0.1:10256/livez', startPeriodSeconds: 120 }),
+    dependsOn: [afterHostPrep],
+  },
+  {
+    name: 'calico-node',
+    image: 'calico-node',
+    summary: 'Calico: felix policy + routes, VXLAN tunnel addresses, IP pool',
+    runsOn: everyNode,
+    privileged: true,
+    writableRootfs: true,
+    args: () => [],
+    env: calicoEnv,
+    ports: (c) =>
+      c.config.networking.calico.backend === 'vxlan'
+        ? [port(4789, 'VXLAN', c.node.address, 'udp'), port(9099, 'felix health', '127.0.0.1')]
+        : [port(179, 'BGP', c.node.address), port(9099, 'felix health', '127.0.0.1')],
+    volumes: () => [
+      hostPath('/lib/modules', true),
+      hostPath('/run/xtables.lock'),
+      hostPath('/var/run/calico'),
+      hostPath('/var/lib/calico'),
+      hostPath('/var/log/calico'),
+    ],
+    files: (c) => [
+      ...kubeconfig(c, 'kubeconfig', 'calico-node'),
+      ...(c.secure ? [secret('pki/ca.crt', 'ca.crt')] : []),
+    ],
+    health: () => ({ url: 'http://127.0.0.1:9099/readiness', test: ['calico-node', '-felix-live', '-felix-ready'], startPeriodSeconds: 120 }),
+    dependsOn: [afterHostPrep],
+  },
+];
+
+function etcdMemberSecrets(node: string): FileSpec[] {
+  return ['etcd-server', 'etcd-peer'].flatMap((n) => [secret(`pki/${n}.crt`, `${n}-${node}.crt`), secret(`pki/${n}.key`, `${n}-${node}.key`)]);
+}
+
+/** Images that pods use (not Compose services); needed on nodes that run pods. */
+export const POD_IMAGES: readonly ImageId[] = ['pause', 'coredns', 'workload'];

@@ -1,0 +1,43 @@
+// Helpers for the files a component takes from its bundle folder.
+import type { NodeContext } from './context.js';
+import type { FileSpec } from './types.js';
+
+/** Where a service finds its certificates and keys inside its container. */
+export const pki = (name: string) => `/etc/kubernetes/pki/${name}`;
+
+export const secret = (path: string, name: string): FileSpec => ({
+  path,
+  mode: name.endsWith('.key') ? 0o600 : 0o644,
+  secret: name,
+});
+
+/** Client identity of each kubeconfig user; per-node users carry the node name. */
+export function credentialName(c: NodeContext, user: string): string {
+  return user === 'kubelet' ? `kubelet-${c.node.name}` : user;
+}
+
+/**
+ * A kubeconfig plus (in secure mode) the client certificate it names.
+ * Control-plane components talk to their own node's apiserver; the rest to the first control plane.
+ */
+export function kubeconfig(c: NodeContext, path: string, user: string, pkiDir = '/etc/kubernetes/pki'): FileSpec[] {
+  const local = ['controller-manager', 'scheduler', 'admin'].includes(user) && c.has('control-plane');
+  const cred = credentialName(c, user);
+  const pkiRel = pkiDir.startsWith('/etc/kubernetes/') ? pkiDir.slice('/etc/kubernetes/'.length) : 'pki';
+  const spec: FileSpec = {
+    path,
+    mode: 0o600,
+    template: 'kubeconfig.yaml',
+    data: {
+      cluster: c.config.name,
+      server: local ? `https://${c.node.address}:6443` : c.apiServerURL,
+      user,
+      secure: c.secure,
+      ca: `${pkiDir}/ca.crt`,
+      cert: `${pkiDir}/${cred}.crt`,
+      key: `${pkiDir}/${cred}.key`,
+    },
+  };
+  if (!c.secure) return [spec];
+  return [spec, { path: `${pkiRel}/${cred}.crt`, mode: 0o644, secret: `${cred}.crt` }, { path: `${pkiRel}/${cred}.key`, mode: 0o600, secret: `${cred}.key` }];
+}

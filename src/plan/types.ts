@@ -1,0 +1,120 @@
+// The ClusterPlan: everything `generate`, `build`, `save` and `up` need to know,
+// computed purely from the configuration. JSON-serialisable (`k8s-img plan --json`).
+import type { Problem } from '../errors.js';
+import type { Role, SecurityMode } from '../config/schema.js';
+import type { ComponentVersions } from '../config/versions.js';
+
+export const IMAGE_IDS = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kubelet',
+  'kube-proxy',
+  'calico-node',
+  'kubectl',
+  'host-prep',
+  'coredns',
+  'pause',
+  'workload',
+] as const;
+export type ImageId = (typeof IMAGE_IDS)[number];
+
+export type ServiceName =
+  | 'host-prep'
+  | 'etcd'
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'addons'
+  | 'install-cni'
+  | 'kubelet'
+  | 'kube-proxy'
+  | 'calico-node';
+
+export interface PortPlan {
+  port: number;
+  protocol: 'tcp' | 'udp';
+  bind: string; // address the port is bound to on the node
+  purpose: string;
+}
+
+export interface VolumePlan {
+  source: string; // host path, or ./relative to the node bundle
+  target: string;
+  readOnly: boolean;
+  propagation?: 'rshared' | 'rslave';
+}
+
+export interface HealthPlan {
+  /** The endpoint probed (shown by `status` when it fails). */
+  url: string;
+  test: string[];
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  retries: number;
+  startPeriodSeconds: number;
+}
+
+export interface PrivilegesPlan {
+  privileged: boolean;
+  pidHost: boolean;
+  capDrop: string[];
+  readOnlyRootfs: boolean;
+  noNewPrivileges: boolean;
+  tmpfs: string[];
+}
+
+/** A file in the node bundle, under `<service>/` unless `path` says otherwise. */
+export type FileSpec =
+  | { path: string; mode: number; template: string; data: Record<string, unknown> }
+  | { path: string; mode: number; secret: string };
+
+export interface ServicePlan {
+  name: ServiceName;
+  image: string;
+  imageId: ImageId;
+  oneshot: boolean;
+  entrypoint?: string[];
+  command: string[];
+  environment: Record<string, string>;
+  ports: PortPlan[];
+  volumes: VolumePlan[];
+  privileges: PrivilegesPlan;
+  health?: HealthPlan;
+  dependsOn: { service: ServiceName; condition: 'service_healthy' | 'service_completed_successfully' | 'service_started' }[];
+  restart: 'always' | 'on-failure' | 'no';
+  files: FileSpec[];
+}
+
+export interface NodePlan {
+  name: string;
+  address: string;
+  roles: Role[];
+  services: ServicePlan[];
+  /** Images this node must hold: its services' and the pods' it may run. */
+  images: ImageId[];
+}
+
+export interface ClusterPlan {
+  cluster: string;
+  mode: SecurityMode;
+  versions: ComponentVersions;
+  networking: {
+    podCIDR: string;
+    serviceCIDR: string;
+    kubernetesServiceIP: string;
+    clusterDNS: string;
+    dnsDomain: string;
+    nodePortRange: string;
+    calicoBackend: string;
+    mtu: number;
+  };
+  apiServer: { url: string; addresses: string[] };
+  etcd: { members: { name: string; address: string }[]; endpoints: string[] };
+  images: Record<ImageId, string>;
+  nodes: NodePlan[];
+  /** Secrets the bundles reference; the effect layer must supply them to render. */
+  secrets: string[];
+  warnings: Problem[];
+}

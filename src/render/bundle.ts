@@ -1,0 +1,56 @@
+// ClusterPlan + templates + secrets → the files of every node bundle. Pure:
+// the same inputs give byte-identical output.
+import type { ClusterPlan, FileSpec, NodePlan } from '../plan/types.js';
+import { composeBody } from './compose.js';
+import { TemplateRenderer, type TemplateSet } from './templates.js';
+
+export interface BundleFile {
+  path: string; // relative to the node's bundle folder
+  mode: number;
+  content: string;
+}
+
+export type Secrets = Readonly<Record<string, string>>;
+
+export function renderBundles(plan: ClusterPlan, templates: TemplateSet, secrets: Secrets): Map<string, BundleFile[]> {
+  const missing = plan.secrets.filter((s) => secrets[s] === undefined);
+  if (missing.length > 0) throw new Error(`render: secrets not supplied: ${missing.join(', ')}`);
+  const r = new TemplateRenderer(templates);
+  return new Map(plan.nodes.map((n) => [n.name, renderNode(plan, n, r, secrets)]));
+}
+
+function renderNode(plan: ClusterPlan, node: NodePlan, r: TemplateRenderer, secrets: Secrets): BundleFile[] {
+  const files: BundleFile[] = [
+    {
+      path: 'compose.yaml',
+      mode: 0o644,
+      content: r.render('compose.yaml', {
+        node: node.name,
+        roles: node.roles.join(', '),
+        cluster: plan.cluster,
+        mode: plan.mode,
+        services: node.services.map((s) => s.name).join(', '),
+        body: composeBody(plan, node),
+      }),
+    },
+  ];
+  for (const s of node.services) {
+    for (const f of s.files) files.push({ path: `${s.name}/${f.path}`, mode: f.mode, content: fileContent(f, r, secrets) });
+  }
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+function fileContent(f: FileSpec, r: TemplateRenderer, secrets: Secrets): string {
+  if ('secret' in f) return secrets[f.secret]!;
+  return r.render(f.template, resolveSecrets(f.data, secrets) as object);
+}
+
+/** Replaces `{ $secret: name }` markers in template data with the secret's text. */
+function resolveSecrets(v: unknown, secrets: Secrets): unknown {
+  if (Array.isArray(v)) return v.map((x) => resolveSecrets(x, secrets));
+  if (v && typeof v === 'object') {
+    if ('$secret' in v) return secrets[String((v as { $secret: unknown }).$secret)];
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveSecrets(x, secrets)]));
+  }
+  return v;
+}

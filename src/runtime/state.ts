@@ -1,0 +1,62 @@
+// The cluster's secrets on disk: created once, then reused, so regenerating
+// bundles never breaks a running cluster. Keys are mode 0600, the folder 0700.
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClusterPlan } from '../plan/types.js';
+import type { Secrets } from '../render/bundle.js';
+import { writeFileAtomic } from './files.js';
+
+export interface SecretIssuer {
+  /** Makes the secrets in `names` that are missing from `have`; returns the new ones. */
+  issue(plan: ClusterPlan, names: string[], have: Secrets): Record<string, string>;
+}
+
+/** Service-account key pair and the Secrets encryption key; certificates come from pki. */
+export const basicIssuer: SecretIssuer = {
+  issue(_plan, names) {
+    const out: Record<string, string> = {};
+    if (names.includes('sa.key') || names.includes('sa.pub')) {
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      out['sa.key'] = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      out['sa.pub'] = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    }
+    if (names.includes('encryption.key')) out['encryption.key'] = randomBytes(32).toString('base64');
+    return out;
+  },
+};
+
+export class StateDir {
+  constructor(readonly dir: string) {}
+
+  read(name: string): string | undefined {
+    const p = join(this.dir, name);
+    return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
+  }
+
+  write(name: string, content: string): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    writeFileAtomic(join(this.dir, name), content, name.endsWith('.crt') || name.endsWith('.pub') ? 0o644 : 0o600);
+  }
+
+  /** Every secret the plan references: read from disk, the missing ones issued and saved. */
+  ensure(plan: ClusterPlan, issuers: SecretIssuer[]): Secrets {
+    const have: Record<string, string> = {};
+    for (const name of plan.secrets) {
+      const v = this.read(name);
+      if (v !== undefined) have[name] = v;
+    }
+    for (const issuer of issuers) {
+      const missing = plan.secrets.filter((n) => have[n] === undefined);
+      if (missing.length === 0) break;
+      for (const [name, v] of Object.entries(issuer.issue(plan, missing, have))) {
+        if (have[name] !== undefined) continue;
+        this.write(name, v);
+        have[name] = v;
+      }
+    }
+    const still = plan.secrets.filter((n) => have[n] === undefined);
+    if (still.length > 0) throw new Error(`no issuer makes: ${still.join(', ')}`);
+    return have;
+  }
+}

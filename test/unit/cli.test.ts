@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { replaceTree } from '../../src/runtime/files.js';
+import { runCli } from '../helpers/cli.js';
+import { FIXTURES } from '../helpers/fixtures.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'k8s-img-test-'));
+
+describe('k8s-img CLI', () => {
+  it('--help lists the commands', () => {
+    const r = runCli(['--help']);
+    assert.equal(r.code, 0);
+    for (const c of ['init', 'validate', 'plan', 'generate']) assert.match(r.stdout, new RegExp(`k8s-img ${c}`));
+  });
+
+  it('an unknown command is a usage error (64)', () => {
+    const r = runCli(['frobnicate']);
+    assert.equal(r.code, 64);
+    assert.match(r.stderr, /Unknown argument|Unknown command/);
+  });
+
+  it('init writes a valid starter file and refuses to overwrite it', () => {
+    const dir = tmp();
+    assert.equal(runCli(['init'], { cwd: dir }).code, 0);
+    assert.equal(runCli(['validate'], { cwd: dir }).code, 0);
+    const again = runCli(['init'], { cwd: dir });
+    assert.equal(again.code, 64);
+    assert.match(again.stderr, /already exists.*\nhint: pass --force/);
+  });
+
+  it('init --from-properties imports the tutorial files', () => {
+    const dir = tmp();
+    const p = (ip: string) => `BIN_PATH=/opt/bin\nNODE_IP=${ip}\nETCD_ENDPOINTS=http://192.168.232.207:2379\nMASTER_IP=192.168.232.206\n`;
+    ['206', '207', '208'].forEach((h) => writeFileSync(join(dir, `${h}.properties`), p(`192.168.232.${h}`)));
+    const r = runCli(['init', '--from-properties', '206.properties', '207.properties', '208.properties'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const text = readFileSync(join(dir, 'cluster.yaml'), 'utf8');
+    assert.match(text, /name: worker-1, address: 192\.168\.232\.207, roles: \[worker, etcd\]/);
+    assert.match(text, /source: dir, dir: \/opt\/bin/);
+  });
+
+  it('an invalid config: every problem on stderr, exit 2, nothing written', () => {
+    const dir = tmp();
+    const r = runCli(['generate', '-c', join(FIXTURES, 'invalid', 'many-problems.yaml'), '-o', join(dir, 'out')]);
+    assert.equal(r.code, 2);
+    assert.ok(r.stderr.split('\n').filter((l) => /^[\w.[\]]+: .*\(hint: /.test(l)).length >= 6, r.stderr);
+    assert.match(r.stderr, /nothing was written/);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('a missing config file says how to make one', () => {
+    const r = runCli(['plan', '-c', '/nonexistent/cluster.yaml']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /file not found \(hint: create one with `k8s-img init`/);
+  });
+
+  it('plan draws the nodes and --json gives the whole plan', () => {
+    const cfg = join(FIXTURES, 'valid', 'tutorial-simple.yaml');
+    const pic = runCli(['plan', '-c', cfg]);
+    assert.equal(pic.code, 0);
+    assert.match(pic.stdout, /┌─ sm1 {2}192\.168\.232\.206 {2}\[control-plane\]/);
+    assert.match(pic.stderr, /simple mode/);
+    const json = JSON.parse(runCli(['plan', '-c', cfg, '--json']).stdout);
+    assert.deepEqual(json.nodes.map((n: { name: string }) => n.name), ['sm1', 'sw1', 'sw2']);
+  });
+
+  it('generate writes one bundle per node, keys 0600, and keeps saved archives when regenerating', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'cluster.yaml'), readFileSync(join(FIXTURES, 'valid', 'tutorial-simple.yaml')));
+    const r = runCli(['generate', '-o', 'out'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readdirSync(join(dir, 'out')).sort(), ['sm1', 'sw1', 'sw2']);
+    for (const n of ['sm1', 'sw1', 'sw2']) assert.ok(existsSync(join(dir, 'out', n, 'compose.yaml')));
+    assert.equal(statSync(join(dir, 'out', 'sm1', 'kube-apiserver', 'pki', 'sa.key')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir, '.k8s-img', 'demo', 'sa.key')).mode & 0o777, 0o600);
+    const key = readFileSync(join(dir, 'out', 'sm1', 'kube-apiserver', 'pki', 'sa.key'), 'utf8');
+    writeFileSync(join(dir, 'out', 'sw1', 'images.tar'), 'archive');
+    writeFileSync(join(dir, 'out', 'sw1', 'stray.txt'), 'x');
+    assert.equal(runCli(['generate', '-o', 'out'], { cwd: dir }).code, 0);
+    assert.equal(readFileSync(join(dir, 'out', 'sw1', 'images.tar'), 'utf8'), 'archive');
+    assert.ok(!existsSync(join(dir, 'out', 'sw1', 'stray.txt')));
+    assert.equal(readFileSync(join(dir, 'out', 'sm1', 'kube-apiserver', 'pki', 'sa.key'), 'utf8'), key, 'keys are reused');
+  });
+});
+
+describe('atomic tree replacement', () => {
+  it('a failure while writing leaves the old tree as it was', () => {
+    const dir = join(tmp(), 'out');
+    replaceTree(dir, [{ path: 'a/file', content: 'old', mode: 0o644 }]);
+    // "a/file/x" cannot be created because a/file is a file: the write fails midway.
+    assert.throws(() => replaceTree(dir, [{ path: 'b', content: 'new', mode: 0o644 }, { path: 'b/x', content: 'new', mode: 0o644 }]));
+    assert.equal(readFileSync(join(dir, 'a', 'file'), 'utf8'), 'old');
+    assert.deepEqual(readdirSync(dir), ['a']);
+    assert.deepEqual(readdirSync(join(dir, '..')), ['out']);
+  });
+
+  it('carried-over files survive a failed write', () => {
+    const dir = join(tmp(), 'out');
+    mkdirSync(join(dir, 'n'), { recursive: true });
+    writeFileSync(join(dir, 'n', 'images.tar'), 'keep');
+    assert.throws(() => replaceTree(dir, [{ path: 'n/c', content: '1', mode: 0o644 }, { path: 'n/c/d', content: '2', mode: 0o644 }], ['n/images.tar']));
+    assert.equal(readFileSync(join(dir, 'n', 'images.tar'), 'utf8'), 'keep');
+  });
+});

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { describe, it } from 'node:test';
+import YAML from 'yaml';
+import { planCluster } from '../../src/plan/plan.js';
+import { renderBundles } from '../../src/render/bundle.js';
+import { composeDocument } from '../../src/render/compose.js';
+import { renderDiagram } from '../../src/render/diagram.js';
+import { loadTemplates } from '../../src/runtime/templates.js';
+import { composeValidator } from '../helpers/compose-schema.js';
+import { FIXTURES, fakeSecrets, fixtureFiles, loadFixture } from '../helpers/fixtures.js';
+
+const templates = loadTemplates();
+
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+describe('golden bundles for the tutorial topology', () => {
+  for (const fixture of ['tutorial-simple', 'tutorial-secure']) {
+    it(fixture, () => {
+      const plan = planCluster(loadFixture(`valid/${fixture}.yaml`));
+      const bundles = renderBundles(plan, templates, fakeSecrets(plan));
+      const goldenDir = join(FIXTURES, 'golden', fixture);
+      const actual = new Map<string, string>();
+      for (const [node, files] of bundles) for (const f of files) actual.set(`${node}/${f.path}`, f.content);
+      actual.set('plan.txt', renderDiagram(plan));
+      if (process.env.UPDATE_GOLDEN) {
+        rmSync(goldenDir, { recursive: true, force: true });
+        for (const [p, content] of actual) {
+          mkdirSync(dirname(join(goldenDir, p)), { recursive: true });
+          writeFileSync(join(goldenDir, p), content);
+        }
+      }
+      assert.ok(existsSync(goldenDir), `no golden files: run UPDATE_GOLDEN=1 npm run test:unit`);
+      const expected = walk(goldenDir).map((f) => relative(goldenDir, f)).sort();
+      assert.deepEqual([...actual.keys()].sort(), expected, 'the set of files changed');
+      for (const p of expected) assert.equal(actual.get(p), readFileSync(join(goldenDir, p), 'utf8'), `${p} differs from its golden file`);
+    });
+  }
+});
+
+describe('rendering is deterministic', () => {
+  it('the same input gives byte-identical output', () => {
+    const config = loadFixture('valid/tutorial-secure.yaml');
+    const render = () => {
+      const plan = planCluster(config);
+      return JSON.stringify([...renderBundles(plan, loadTemplates(), fakeSecrets(plan))]);
+    };
+    assert.equal(render(), render());
+  });
+});
+
+describe('every compose.yaml follows the Compose Specification', () => {
+  const validate = composeValidator();
+  for (const file of fixtureFiles('valid')) {
+    it(file, () => {
+      const plan = planCluster(loadFixture(`valid/${file}`));
+      for (const [node, files] of renderBundles(plan, templates, fakeSecrets(plan))) {
+        const compose = files.find((f) => f.path === 'compose.yaml')!;
+        const doc = YAML.parse(compose.content);
+        assert.deepEqual(validate(doc), [], `${node}/compose.yaml`);
+        assert.equal(doc.version, undefined, 'no version: key (Compose Specification v2)');
+        assert.deepEqual(doc, JSON.parse(JSON.stringify(composeDocument(plan, plan.nodes.find((n) => n.name === node)!))));
+      }
+    });
+  }
+  it('the validator does reject a broken document', () => {
+    assert.notDeepEqual(validate({ services: { a: { image: 'x', restart: 'always', network_mode: 5 } } }), []);
+  });
+});
+
+describe('rendered component files parse', () => {
+  it('YAML and JSON files are well-formed', () => {
+    for (const fixture of ['tutorial-simple', 'tutorial-secure']) {
+      const plan = planCluster(loadFixture(`valid/${fixture}.yaml`));
+      for (const [node, files] of renderBundles(plan, templates, fakeSecrets(plan))) {
+        for (const f of files) {
+          if (f.path.endsWith('.json') || f.path.endsWith('.conflist')) assert.doesNotThrow(() => JSON.parse(f.content), `${node}/${f.path}`);
+          if (f.path.endsWith('.yaml') || f.path.endsWith('kubeconfig')) {
+            assert.doesNotThrow(() => YAML.parseAllDocuments(f.content).forEach((d) => { if (d.errors.length) throw d.errors[0]; }), `${node}/${f.path}`);
+          }
+        }
+      }
+    }
+  });
+});
