@@ -3,6 +3,8 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../errors.js';
+import { buildCommand } from './commands/build.js';
+import { fetchCommand } from './commands/fetch.js';
 import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
 import { planCommand } from './commands/plan.js';
@@ -18,6 +20,8 @@ export async function main(argv: string[]): Promise<number> {
       .command(validateCommand)
       .command(planCommand)
       .command(generateCommand)
+      .command(fetchCommand)
+      .command(buildCommand)
       .demandCommand(1, 'name a command')
       .strict()
       .help()

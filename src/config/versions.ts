@@ -35,7 +35,7 @@ const calico3285: CalicoSource = {
 export const SUPPORTED_RELEASES: readonly SupportedRelease[] = [
   {
     kubernetes: '1.37.2',
-    etcd: '3.6.16',
+    etcd: '3.7.3',
     coredns: '1.14.6',
     pause: '3.10.2',
     criDockerd: '0.4.0',
@@ -45,7 +45,7 @@ export const SUPPORTED_RELEASES: readonly SupportedRelease[] = [
   },
   {
     kubernetes: '1.36.3',
-    etcd: '3.6.16',
+    etcd: '3.7.3',
     coredns: '1.14.6',
     pause: '3.10.2',
     criDockerd: '0.4.0',
@@ -55,7 +55,7 @@ export const SUPPORTED_RELEASES: readonly SupportedRelease[] = [
   },
   {
     kubernetes: '1.35.4',
-    etcd: '3.6.16',
+    etcd: '3.7.3',
     coredns: '1.14.6',
     pause: '3.10.2',
     criDockerd: '0.4.0',

@@ -3,7 +3,7 @@
 // differs between components is data here; plan.ts only walks the table.
 import type { NodeContext } from './context.js';
 import type { FileSpec, ImageId, PortPlan, ServiceName, ServicePlan, VolumePlan } from './types.js';
-import { kubeconfig, pki, secret } from './files.js';
+import { identities, kubeconfig, pki, secret } from './files.js';
 
 export const PROBE = '/usr/local/bin/k8s-img-probe';
 /** Every service's own bundle folder is mounted here, read-only. */
@@ -95,7 +95,16 @@ function apiserverArgs(c: NodeContext): string[] {
     '--v=1',
   ];
   if (!c.secure) {
-    return [...args, '--anonymous-auth=true', '--authorization-mode=AlwaysAllow', '--cert-dir=/var/run/kubernetes'];
+    // The apiserver refuses anonymous requests under AlwaysAllow, so "everyone may do
+    // everything" is written as an ABAC policy for the unauthenticated and authenticated groups.
+    return [
+      ...args,
+      '--anonymous-auth=true',
+      `--token-auth-file=${CONF}/tokens.csv`,
+      '--authorization-mode=ABAC',
+      `--authorization-policy-file=${CONF}/abac-policy.jsonl`,
+      '--cert-dir=/var/run/kubernetes',
+    ];
   }
   return [
     ...args,
@@ -208,6 +217,13 @@ function calicoEnv(c: NodeContext): Record<string, string> {
     FELIX_BPFENABLED: 'false',
     FELIX_VXLANMTU: String(net.calico.mtu),
     FELIX_LOGSEVERITYSCREEN: 'info',
+    // Without upstream's runit scripts these must be given explicitly (felix defaults to etcdv3).
+    FELIX_FELIXHOSTNAME: c.node.name,
+    FELIX_DATASTORETYPE: 'kubernetes',
+    FELIX_IPTABLESBACKEND: 'NFT',
+    FELIX_LOGFILEPATH: 'none',
+    FELIX_USAGEREPORTINGENABLED: 'false',
+    CALICO_DISABLE_FILE_LOGGING: 'true',
   };
 }
 
@@ -247,6 +263,18 @@ export const COMPONENTS: readonly ComponentDef[] = [
     volumes: () => [hostPath('/var/log/kubernetes')],
     files: (c) => [
       { path: 'audit-policy.yaml', mode: 0o644, template: 'audit-policy.yaml', data: {} },
+      ...(c.secure
+        ? []
+        : [
+            { path: 'abac-policy.jsonl', mode: 0o644, template: 'abac-policy.jsonl', data: {} },
+            // Static tokens, as the tutorial's token.csv: they name the components in the audit log.
+            {
+              path: 'tokens.csv',
+              mode: 0o600,
+              template: 'tokens.csv',
+              data: { identities: identities(c.config.nodes.map((n) => n.name)).map((i) => ({ ...i, token: { $secret: `token-${i.credential}` }, groups: i.groups.join(',') })) },
+            },
+          ]),
       secret('pki/sa.pub', 'sa.pub'),
       secret('pki/sa.key', 'sa.key'),
       ...(c.secure

@@ -16,6 +16,25 @@ export function credentialName(c: NodeContext, user: string): string {
   return user === 'kubelet' ? `kubelet-${c.node.name}` : user;
 }
 
+export interface Identity {
+  credential: string; // names the token (simple) or certificate (secure) in the state folder
+  user: string;
+  groups: string[];
+}
+
+/** Who each component is to the apiserver: a certificate subject in secure mode, a static token in simple mode. */
+export function identities(nodes: string[]): Identity[] {
+  return [
+    { credential: 'admin', user: 'kubernetes-admin', groups: ['system:masters'] },
+    { credential: 'controller-manager', user: 'system:kube-controller-manager', groups: [] },
+    { credential: 'scheduler', user: 'system:kube-scheduler', groups: [] },
+    { credential: 'kube-proxy', user: 'system:kube-proxy', groups: [] },
+    { credential: 'calico-node', user: 'calico-node', groups: [] },
+    { credential: 'calico-cni', user: 'calico-cni', groups: [] },
+    ...nodes.map((n) => ({ credential: `kubelet-${n}`, user: `system:node:${n}`, groups: ['system:nodes'] })),
+  ];
+}
+
 /**
  * A kubeconfig plus (in secure mode) the client certificate it names.
  * Control-plane components talk to their own node's apiserver; the rest to the first control plane.
@@ -33,6 +52,7 @@ export function kubeconfig(c: NodeContext, path: string, user: string, pkiDir = 
       server: local ? `https://${c.node.address}:6443` : c.apiServerURL,
       user,
       secure: c.secure,
+      token: c.secure ? '' : { $secret: `token-${cred}` },
       ca: `${pkiDir}/ca.crt`,
       cert: `${pkiDir}/${cred}.crt`,
       key: `${pkiDir}/${cred}.key`,

@@ -1,108 +1,171 @@
-// The image table: what goes into each image and how it is tagged. Pure data;
-// runtime/imagebuild.ts turns it into `docker build` calls.
+// The image table: what goes into each image, where, and how it is tagged.
+// Pure data; pipeline/build.ts turns it into `docker build` calls.
 import type { ComponentVersions } from '../config/versions.js';
 import type { ImageId } from './types.js';
 
-/** Binaries produced by `k8s-img fetch` (see runtime/sources.ts for where each comes from). */
+/** Artifacts produced by `k8s-img fetch` (see fetch/recipes.ts for where each comes from). */
 export type BinaryName =
   | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubelet' | 'kube-proxy' | 'kubectl'
   | 'etcd' | 'etcdctl' | 'etcdutl'
   | 'cri-dockerd'
-  | 'calico-node' | 'calico'
+  | 'calico-node' | 'calico' | 'calico-crds.yaml'
   | 'loopback' | 'portmap' | 'bandwidth' | 'host-local'
   | 'coredns'
   | 'pause'
   | 'k8s-img-probe'
   | 'k8s-img-workload';
 
+/** One entry of an image's filesystem: a fetched artifact, a script from images/<id>/, or a symlink. */
+export type LayoutEntry =
+  | { artifact: BinaryName; to: string }
+  | { script: string; to: string }
+  | { link: string; to: string };
+
 export interface ImageDef {
-  id: ImageId;
   /** The tag: the upstream version of what the image wraps. */
   tag: (v: ComponentVersions) => string;
   /** scratch: static binaries only; tools: the Debian userland (iptables, mount, ...). */
   base: 'scratch' | 'tools';
-  /** Installed to /usr/local/bin (CNI plugins to /opt/cni/bin). */
-  binaries: BinaryName[];
-  /** The binary whose size the image is compared with (benchmark). */
-  main?: BinaryName;
-  /** A command that prints the version, run as the image's entrypoint-less command. */
+  layout: LayoutEntry[];
+  user: string;
+  entrypoint: string[];
+  cmd?: string[];
+  /** The artifacts whose combined size the image is compared with (benchmark). */
+  wraps: BinaryName[];
+  /** A command that prints the version (run with the entrypoint replaced). */
   versionCommand: string[];
-  /** What versionCommand must print. */
   expectVersion: (v: ComponentVersions) => string;
-  /** Extra build inputs that are not binaries: what Dockerfile.hbs adds from images/<id>/. */
-  extras?: 'calico-manifests';
+  description: string;
 }
 
+const BIN = '/usr/local/bin';
+const bin = (...names: BinaryName[]): LayoutEntry[] => names.map((n) => ({ artifact: n, to: `${BIN}/${n}` }));
+const script = (name: string): LayoutEntry => ({ script: name, to: `${BIN}/${name}` });
+const cni = (...names: BinaryName[]): LayoutEntry[] => names.map((n) => ({ artifact: n, to: `/opt/cni/bin/${n}` }));
+
 const k8s = (v: ComponentVersions) => `v${v.kubernetes}`;
-const kube = (main: BinaryName, base: ImageDef['base'] = 'scratch', extra: BinaryName[] = []): Omit<ImageDef, 'id'> => ({
+const kube = (main: BinaryName, description: string): ImageDef => ({
   tag: k8s,
-  base,
-  binaries: [main, ...extra, 'k8s-img-probe'],
-  main,
-  versionCommand: [main, '--version'],
+  base: 'scratch',
+  layout: bin(main, 'k8s-img-probe'),
+  user: '0',
+  entrypoint: [`${BIN}/${main}`],
+  wraps: [main],
+  versionCommand: [`${BIN}/${main}`, '--version'],
   expectVersion: (v) => `Kubernetes v${v.kubernetes}`,
+  description,
 });
 
-export const CNI_PLUGINS: readonly BinaryName[] = ['calico', 'loopback', 'portmap', 'bandwidth', 'host-local'];
-
-export const IMAGES: Record<ImageId, Omit<ImageDef, 'id'>> = {
+export const IMAGES: Record<ImageId, ImageDef> = {
   etcd: {
     tag: (v) => `v${v.etcd}`,
     base: 'scratch',
-    binaries: ['etcd', 'etcdctl', 'etcdutl', 'k8s-img-probe'],
-    main: 'etcd',
-    versionCommand: ['etcd', '--version'],
+    layout: bin('etcd', 'etcdctl', 'etcdutl', 'k8s-img-probe'),
+    user: '0',
+    entrypoint: [`${BIN}/etcd`],
+    wraps: ['etcd', 'etcdctl', 'etcdutl'],
+    versionCommand: [`${BIN}/etcd`, '--version'],
     expectVersion: (v) => `etcd Version: ${v.etcd}`,
+    description: 'etcd with etcdctl and etcdutl',
   },
-  'kube-apiserver': kube('kube-apiserver'),
-  'kube-controller-manager': kube('kube-controller-manager'),
-  'kube-scheduler': kube('kube-scheduler'),
-  kubelet: kube('kubelet', 'tools', ['cri-dockerd']),
-  'kube-proxy': kube('kube-proxy', 'tools'),
+  'kube-apiserver': kube('kube-apiserver', 'the Kubernetes API server'),
+  'kube-controller-manager': kube('kube-controller-manager', 'the Kubernetes controller manager'),
+  'kube-scheduler': kube('kube-scheduler', 'the Kubernetes scheduler'),
+  kubelet: {
+    tag: k8s,
+    base: 'tools',
+    layout: [...bin('kubelet', 'cri-dockerd', 'k8s-img-probe'), script('k8s-img-kubelet')],
+    user: '0',
+    entrypoint: [`${BIN}/k8s-img-kubelet`],
+    wraps: ['kubelet', 'cri-dockerd'],
+    versionCommand: [`${BIN}/kubelet`, '--version'],
+    expectVersion: (v) => `Kubernetes v${v.kubernetes}`,
+    description: 'kubelet with cri-dockerd (pods are the node\'s Docker containers)',
+  },
+  'kube-proxy': {
+    tag: k8s,
+    base: 'tools',
+    layout: bin('kube-proxy', 'k8s-img-probe'),
+    user: '0',
+    entrypoint: [`${BIN}/kube-proxy`],
+    wraps: ['kube-proxy'],
+    versionCommand: [`${BIN}/kube-proxy`, '--version'],
+    expectVersion: (v) => `Kubernetes v${v.kubernetes}`,
+    description: 'kube-proxy (iptables mode)',
+  },
   kubectl: {
-    ...kube('kubectl'),
-    versionCommand: ['kubectl', 'version', '--client'],
+    tag: k8s,
+    base: 'scratch',
+    layout: [...bin('kubectl'), { artifact: 'calico-crds.yaml', to: '/usr/share/k8s-img/manifests/calico-crds.yaml' }],
+    user: '0',
+    entrypoint: [`${BIN}/kubectl`],
+    wraps: ['kubectl'],
+    versionCommand: [`${BIN}/kubectl`, 'version', '--client'],
     expectVersion: (v) => `Client Version: v${v.kubernetes}`,
-    extras: 'calico-manifests',
+    description: 'kubectl and the add-on manifests that come from upstream (Calico CRDs)',
   },
   'calico-node': {
     tag: (v) => v.calico.release,
     base: 'tools',
-    binaries: ['calico-node', ...CNI_PLUGINS],
-    main: 'calico-node',
-    versionCommand: ['calico-node', '-v'],
+    layout: [
+      ...bin('calico-node'),
+      ...cni('calico', 'loopback', 'portmap', 'bandwidth', 'host-local'),
+      // One binary, two roles: it picks its role from argv[0].
+      { link: 'calico', to: '/opt/cni/bin/calico-ipam' },
+      script('k8s-img-calico-node'),
+      script('k8s-img-install-cni'),
+    ],
+    user: '0',
+    entrypoint: [`${BIN}/k8s-img-calico-node`],
+    wraps: ['calico-node', 'calico', 'loopback', 'portmap', 'bandwidth', 'host-local'],
+    versionCommand: [`${BIN}/calico-node`, '-v'],
     expectVersion: (v) => v.calico.release,
+    description: 'calico-node (felix, VXLAN) and the CNI plugins it installs',
   },
   'host-prep': {
     tag: k8s,
     base: 'tools',
-    binaries: [],
-    versionCommand: ['k8s-img-host-prep', '--version'],
+    layout: [script('k8s-img-host-prep')],
+    user: '0',
+    entrypoint: [`${BIN}/k8s-img-host-prep`],
+    wraps: [],
+    versionCommand: [`${BIN}/k8s-img-host-prep`, '--version'],
     expectVersion: () => 'k8s-img host-prep',
+    description: 'one-shot host preparation (FORWARD policy, sysctls, shared mounts)',
   },
   coredns: {
     tag: (v) => `v${v.coredns}`,
     base: 'scratch',
-    binaries: ['coredns'],
-    main: 'coredns',
-    versionCommand: ['coredns', '-version'],
+    layout: bin('coredns'),
+    user: '65532',
+    entrypoint: [`${BIN}/coredns`],
+    wraps: ['coredns'],
+    versionCommand: [`${BIN}/coredns`, '-version'],
     expectVersion: (v) => `CoreDNS-${v.coredns}`,
+    description: 'CoreDNS, the cluster DNS',
   },
   pause: {
     tag: (v) => v.pause,
     base: 'scratch',
-    binaries: ['pause'],
-    main: 'pause',
+    layout: [{ artifact: 'pause', to: '/pause' }],
+    user: '65535',
+    entrypoint: ['/pause'],
+    wraps: ['pause'],
     versionCommand: ['/pause', '-v'],
     expectVersion: (v) => `pause.c v${v.pause}`,
+    description: 'the pod sandbox',
   },
   workload: {
     tag: k8s,
     base: 'scratch',
-    binaries: ['k8s-img-workload'],
-    main: 'k8s-img-workload',
-    versionCommand: ['k8s-img-workload', 'version'],
+    layout: bin('k8s-img-workload'),
+    user: '65532',
+    entrypoint: [`${BIN}/k8s-img-workload`],
+    cmd: ['serve'],
+    wraps: ['k8s-img-workload'],
+    versionCommand: [`${BIN}/k8s-img-workload`, 'version'],
     expectVersion: () => 'k8s-img-workload',
+    description: 'the test workload `k8s-img verify` runs (HTTP, UDP echo, DNS lookups)',
   },
 };
 

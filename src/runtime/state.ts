@@ -12,7 +12,7 @@ export interface SecretIssuer {
   issue(plan: ClusterPlan, names: string[], have: Secrets): Record<string, string>;
 }
 
-/** Service-account key pair and the Secrets encryption key; certificates come from pki. */
+/** Service-account key pair, the Secrets encryption key and simple mode's static tokens; certificates come from pki. */
 export const basicIssuer: SecretIssuer = {
   issue(_plan, names) {
     const out: Record<string, string> = {};
@@ -22,6 +22,7 @@ export const basicIssuer: SecretIssuer = {
       out['sa.pub'] = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     }
     if (names.includes('encryption.key')) out['encryption.key'] = randomBytes(32).toString('base64');
+    for (const n of names.filter((x) => x.startsWith('token-'))) out[n] = randomBytes(24).toString('hex');
     return out;
   },
 };

@@ -1,0 +1,3 @@
+module k8s-img.local/workload
+
+go 1.24

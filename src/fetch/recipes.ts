@@ -1,0 +1,336 @@
+// Where every binary comes from, as data: for `go`, a wrapper module and its
+// build; for `release`, the upstream archive and its checksum file. Pure.
+import type { ComponentVersions } from '../config/versions.js';
+import type { BinaryName } from '../plan/images.js';
+
+export type GroupId = 'kubernetes' | 'etcd' | 'cri-dockerd' | 'calico' | 'cni-plugins' | 'coredns' | 'pause' | 'probe' | 'workload';
+
+/** A Go build through a wrapper module (dependencies' replace directives are ignored, so we copy them). */
+export interface GoRecipe {
+  kind: 'go';
+  module: string;
+  version: string;
+  /** Other modules to require at the same time (etcd's etcdctl and etcdutl). */
+  alsoRequire?: [string, string][];
+  /** Copy the upstream go.mod's replace block; local-path targets map through this. */
+  localReplace?: (path: string, module: string) => string | undefined;
+  /** Copy the upstream `godebug` line (it is not inherited by dependents). */
+  copyGodebug?: boolean;
+  /** Import path → binary name. */
+  packages: [string, BinaryName][];
+  tags?: string[];
+  ldflags: string[];
+  /** Files of the upstream module to keep beside the binaries (module path → artifact). */
+  copyFiles?: [string, BinaryName][];
+}
+
+/** A C program compiled statically with gcc. */
+export interface CRecipe {
+  kind: 'c';
+  /** Where the source is: inside a Go module's zip (pause) or in this package (probe). */
+  source: { module: string; version: string; file: string } | { packageFile: string };
+  output: BinaryName;
+  defines: Record<string, string>;
+  libs?: string[];
+}
+
+/** Our own Go program, standard library only (builds with no network). */
+export interface LocalGoRecipe {
+  kind: 'local-go';
+  dir: string; // in this package
+  output: BinaryName;
+  ldflags: string[];
+}
+
+/** An official release archive and the checksum file published beside it. */
+export interface ReleaseArchive {
+  file: string;
+  checksum: { file: string; algorithm: 'sha256' | 'sha512' };
+  /** Member path inside the archive → binary. */
+  members: [string, BinaryName][];
+}
+
+export interface Group {
+  id: GroupId;
+  version: string;
+  upstream: string; // for the OCI source label
+  binaries: BinaryName[];
+  go: GoRecipe | CRecipe | LocalGoRecipe;
+  release?: ReleaseArchive;
+}
+
+const k8sStamp = (v: string): string[] => {
+  const [major, minor] = v.split('.');
+  return ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((p) => [
+    `-X ${p}.gitVersion=v${v}`,
+    `-X ${p}.gitMajor=${major}`,
+    `-X ${p}.gitMinor=${minor}`,
+    `-X ${p}.gitTreeState=clean`,
+    // No commit is known offline; a fixed build date keeps the binaries reproducible.
+    `-X ${p}.gitCommit=0000000000000000000000000000000000000000`,
+    `-X ${p}.buildDate=1970-01-01T00:00:00Z`,
+  ]);
+};
+
+const KUBE_BINARIES: BinaryName[] = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'];
+const CNI: [string, BinaryName][] = [
+  ['plugins/main/loopback', 'loopback'],
+  ['plugins/meta/portmap', 'portmap'],
+  ['plugins/meta/bandwidth', 'bandwidth'],
+  ['plugins/ipam/host-local', 'host-local'],
+];
+
+export function groups(v: ComponentVersions, toolVersion: string): Group[] {
+  const k = v.kubernetes;
+  const staging = `v0.${k.split('.').slice(1).join('.')}`;
+  return [
+    {
+      id: 'kubernetes',
+      version: k,
+      upstream: 'https://github.com/kubernetes/kubernetes',
+      binaries: KUBE_BINARIES,
+      go: {
+        kind: 'go',
+        module: 'k8s.io/kubernetes',
+        version: `v${k}`,
+        // Staging modules are replaced by ./staging/src/k8s.io/X upstream; v0.MINOR.PATCH is the same code.
+        localReplace: (_path, module) => `${module} ${staging}`,
+        copyGodebug: true,
+        packages: KUBE_BINARIES.map((b) => [`k8s.io/kubernetes/cmd/${b}`, b]),
+        tags: ['selinux', 'notest', 'grpcnotrace'],
+        ldflags: k8sStamp(k),
+      },
+      release: {
+        file: 'kubernetes-server-linux-amd64.tar.gz',
+        checksum: { file: 'kubernetes-server-linux-amd64.tar.gz.sha512', algorithm: 'sha512' },
+        members: KUBE_BINARIES.map((b) => [`kubernetes/server/bin/${b}`, b]),
+      },
+    },
+    {
+      id: 'etcd',
+      version: v.etcd,
+      upstream: 'https://github.com/etcd-io/etcd',
+      binaries: ['etcd', 'etcdctl', 'etcdutl'],
+      go: {
+        kind: 'go',
+        module: 'go.etcd.io/etcd/server/v3',
+        version: `v${v.etcd}`,
+        alsoRequire: [
+          ['go.etcd.io/etcd/etcdctl/v3', `v${v.etcd}`],
+          ['go.etcd.io/etcd/etcdutl/v3', `v${v.etcd}`],
+        ],
+        packages: [
+          ['go.etcd.io/etcd/server/v3', 'etcd'],
+          ['go.etcd.io/etcd/etcdctl/v3', 'etcdctl'],
+          ['go.etcd.io/etcd/etcdutl/v3', 'etcdutl'],
+        ],
+        ldflags: [`-X go.etcd.io/etcd/api/v3/version.GitSHA=v${v.etcd}`],
+      },
+      release: {
+        file: `etcd-v${v.etcd}-linux-amd64.tar.gz`,
+        checksum: { file: 'SHA256SUMS', algorithm: 'sha256' },
+        members: (['etcd', 'etcdctl', 'etcdutl'] as const).map((b) => [`etcd-v${v.etcd}-linux-amd64/${b}`, b]),
+      },
+    },
+    {
+      id: 'cri-dockerd',
+      version: v.criDockerd,
+      upstream: 'https://github.com/Mirantis/cri-dockerd',
+      binaries: ['cri-dockerd'],
+      go: {
+        kind: 'go',
+        module: 'github.com/Mirantis/cri-dockerd',
+        version: `v${v.criDockerd}`,
+        localReplace: () => undefined,
+        packages: [['github.com/Mirantis/cri-dockerd', 'cri-dockerd']],
+        ldflags: [
+          `-X github.com/Mirantis/cri-dockerd/cmd/version.Version=${v.criDockerd}`,
+          '-X github.com/Mirantis/cri-dockerd/cmd/version.PreRelease=',
+          '-X github.com/Mirantis/cri-dockerd/cmd/version.GitCommit=go-proxy',
+        ],
+      },
+      release: {
+        file: `cri-dockerd-${v.criDockerd}.amd64.tgz`,
+        checksum: { file: `cri-dockerd-${v.criDockerd}.amd64.tgz.sha256`, algorithm: 'sha256' },
+        members: [['cri-dockerd/cri-dockerd', 'cri-dockerd']],
+      },
+    },
+    {
+      id: 'calico',
+      version: v.calico.release.replace(/^v/, ''),
+      upstream: 'https://github.com/projectcalico/calico',
+      binaries: ['calico-node', 'calico', 'calico-crds.yaml'],
+      go: {
+        kind: 'go',
+        module: 'github.com/projectcalico/calico',
+        version: v.calico.module,
+        // The api module is nested in the repository, so it is not in the module zip: pin it.
+        localReplace: (path) => (path === './api' ? `github.com/projectcalico/api ${v.calico.api}` : undefined),
+        packages: [
+          ['github.com/projectcalico/calico/node/cmd/calico-node', 'calico-node'],
+          ['github.com/projectcalico/calico/cni-plugin/cmd/calico', 'calico'],
+        ],
+        copyFiles: [['manifests/crds.yaml', 'calico-crds.yaml']],
+        ldflags: [
+          `-X github.com/projectcalico/calico/node/pkg/lifecycle/startup.VERSION=${v.calico.release}`,
+          `-X github.com/projectcalico/calico/node/buildinfo.GitVersion=${v.calico.release}`,
+          `-X github.com/projectcalico/calico/node/buildinfo.GitRevision=${v.calico.module.split('-').at(-1)}`,
+          // The CNI plugin's main.VERSION (cni-plugin/Makefile).
+          `-X main.VERSION=${v.calico.release}`,
+        ],
+      },
+      release: {
+        file: `calico-${v.calico.release}-linux-amd64.tar.gz`,
+        checksum: { file: `calico-${v.calico.release}-linux-amd64.tar.gz.sha256`, algorithm: 'sha256' },
+        members: [
+          ['bin/calico-node', 'calico-node'],
+          ['bin/cni/amd64/calico', 'calico'],
+          ['manifests/crds.yaml', 'calico-crds.yaml'],
+        ],
+      },
+    },
+    {
+      id: 'cni-plugins',
+      version: v.cniPlugins,
+      upstream: 'https://github.com/containernetworking/plugins',
+      binaries: CNI.map(([, b]) => b),
+      go: {
+        kind: 'go',
+        module: 'github.com/containernetworking/plugins',
+        version: `v${v.cniPlugins}`,
+        packages: CNI.map(([p, b]) => [`github.com/containernetworking/plugins/${p}`, b]),
+        ldflags: [`-X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=v${v.cniPlugins}`],
+      },
+      release: {
+        file: `cni-plugins-linux-amd64-v${v.cniPlugins}.tgz`,
+        checksum: { file: `cni-plugins-linux-amd64-v${v.cniPlugins}.tgz.sha256`, algorithm: 'sha256' },
+        members: CNI.map(([, b]) => [`./${b}`, b]),
+      },
+    },
+    {
+      id: 'coredns',
+      version: v.coredns,
+      upstream: 'https://github.com/coredns/coredns',
+      binaries: ['coredns'],
+      go: {
+        kind: 'go',
+        module: 'github.com/coredns/coredns',
+        version: `v${v.coredns}`,
+        packages: [['github.com/coredns/coredns', 'coredns']],
+        tags: ['grpcnotrace'],
+        ldflags: [`-X github.com/coredns/coredns/coremain.GitCommit=v${v.coredns}`],
+      },
+      release: {
+        file: `coredns_${v.coredns}_linux_amd64.tgz`,
+        checksum: { file: `coredns_${v.coredns}_linux_amd64.tgz.sha256`, algorithm: 'sha256' },
+        members: [['coredns', 'coredns']],
+      },
+    },
+    {
+      id: 'pause',
+      version: v.pause,
+      upstream: 'https://github.com/kubernetes/kubernetes/tree/master/build/pause',
+      binaries: ['pause'],
+      go: {
+        kind: 'c',
+        source: { module: 'k8s.io/kubernetes', version: `v${k}`, file: 'build/pause/linux/pause.c' },
+        output: 'pause',
+        defines: { VERSION: `v${v.pause}-v${k}` },
+      },
+      // Upstream ships pause only as an image; mirrors made by `k8s-img fetch --export` carry this archive.
+      release: {
+        file: `pause-${v.pause}-linux-amd64.tar.gz`,
+        checksum: { file: `pause-${v.pause}-linux-amd64.tar.gz.sha256`, algorithm: 'sha256' },
+        members: [['pause', 'pause']],
+      },
+    },
+    {
+      id: 'probe',
+      version: toolVersion,
+      upstream: 'https://github.com/k8s-img/k8s-img/tree/main/images/probe',
+      binaries: ['k8s-img-probe'],
+      go: {
+        kind: 'c',
+        source: { packageFile: 'images/probe/probe.c' },
+        output: 'k8s-img-probe',
+        defines: { PROBE_VERSION: `"${toolVersion}"` },
+        libs: ['mbedtls', 'mbedx509', 'mbedcrypto'],
+      },
+    },
+    {
+      id: 'workload',
+      version: toolVersion,
+      upstream: 'https://github.com/k8s-img/k8s-img/tree/main/images/workload',
+      binaries: ['k8s-img-workload'],
+      go: { kind: 'local-go', dir: 'images/workload', output: 'k8s-img-workload', ldflags: [`-X main.version=${toolVersion}`] },
+    },
+  ];
+}
+
+/**
+ * The wrapper module's go.mod: require the upstream module(s) and copy the
+ * upstream replace block (and godebug line), mapping local-path replacements.
+ */
+export function wrapperGoMod(r: GoRecipe, upstreamGoMod: string, goVersion: string): string {
+  const lines = [`module k8s-img.local/build`, '', `go ${goVersion}`, ''];
+  if (r.copyGodebug) {
+    const godebug = /^godebug\s+(.+)$/m.exec(upstreamGoMod);
+    if (godebug) lines.push(`godebug ${godebug[1]}`, '');
+  }
+  lines.push('require (', `\t${r.module} ${r.version}`, ...(r.alsoRequire ?? []).map(([m, ver]) => `\t${m} ${ver}`), ')', '');
+  if (r.localReplace) {
+    const replaces: string[] = [];
+    for (const [left, right] of parseReplaces(upstreamGoMod)) {
+      const module = left.split(/\s+/)[0]!;
+      if (right.startsWith('.') || right.startsWith('/')) {
+        const mapped = r.localReplace(right, module);
+        if (mapped) replaces.push(`\t${left} => ${mapped}`);
+      } else {
+        replaces.push(`\t${left} => ${right}`);
+      }
+    }
+    if (replaces.length > 0) lines.push('replace (', ...replaces, ')', '');
+  }
+  return lines.join('\n');
+}
+
+/** The replace directives of a go.mod, as [left, right] pairs (both single-line and block forms). */
+export function parseReplaces(goMod: string): [string, string][] {
+  const out: [string, string][] = [];
+  const stripped = goMod.replace(/\/\/.*$/gm, '');
+  const add = (line: string) => {
+    const m = /^\s*(\S+(?:\s+\S+)?)\s*=>\s*(\S+(?:\s+\S+)?)\s*$/.exec(line);
+    if (m) out.push([m[1]!.trim(), m[2]!.trim()]);
+  };
+  for (const block of stripped.matchAll(/^replace\s*\(([\s\S]*?)^\)/gm)) block[1]!.split('\n').forEach(add);
+  for (const single of stripped.matchAll(/^replace\s+([^(\n].*)$/gm)) add(single[1]!);
+  return out;
+}
+
+/** The Go version a module declares (`go 1.26.0`). */
+export function goDirective(goMod: string): string | undefined {
+  return /^go\s+(\d+\.\d+(?:\.\d+)?)\s*$/m.exec(goMod)?.[1];
+}
+
+/** How each upstream binary reports its version (the `dir` source checks it). */
+export function versionCheck(b: BinaryName, v: ComponentVersions): { args: string[]; expect: string } | undefined {
+  const k = `Kubernetes v${v.kubernetes}`;
+  const table: Partial<Record<BinaryName, { args: string[]; expect: string }>> = {
+    'kube-apiserver': { args: ['--version'], expect: k },
+    'kube-controller-manager': { args: ['--version'], expect: k },
+    'kube-scheduler': { args: ['--version'], expect: k },
+    kubelet: { args: ['--version'], expect: k },
+    'kube-proxy': { args: ['--version'], expect: k },
+    kubectl: { args: ['version', '--client'], expect: `Client Version: v${v.kubernetes}` },
+    etcd: { args: ['--version'], expect: `etcd Version: ${v.etcd}` },
+    etcdctl: { args: ['version'], expect: `etcdctl version: ${v.etcd}` },
+    etcdutl: { args: ['version'], expect: `etcdutl version: ${v.etcd}` },
+    'cri-dockerd': { args: ['--version'], expect: `cri-dockerd ${v.criDockerd}` },
+    'calico-node': { args: ['-v'], expect: v.calico.release },
+    calico: { args: ['-v'], expect: v.calico.release },
+    coredns: { args: ['-version'], expect: `CoreDNS-${v.coredns}` },
+    pause: { args: ['-v'], expect: `pause.c v${v.pause}` },
+  };
+  for (const p of ['loopback', 'portmap', 'bandwidth', 'host-local'] as const) table[p] = { args: [], expect: `v${v.cniPlugins}` };
+  return table[b];
+}

@@ -1,0 +1,18 @@
+// The effects the image pipelines share: engine, cache, fetched binaries.
+import { join } from 'node:path';
+import type { ResolvedConfig } from '../config/defaults.js';
+import { BinaryCache } from '../runtime/bincache.js';
+import { DockerEngine } from '../runtime/docker.js';
+import { GoToolchain } from '../runtime/gotool.js';
+import { cacheDir } from '../runtime/paths.js';
+import { buildImages, type BuiltImage } from './build.js';
+import { fetchBinaries } from './fetch.js';
+import type { Reporter } from './progress.js';
+
+/** fetch (cached) + build (content-addressed): what `build` and `up` both do. */
+export async function fetchAndBuild(config: ResolvedConfig, reporter: Reporter, docker = new DockerEngine()): Promise<BuiltImage[]> {
+  await docker.ping();
+  const cache = new BinaryCache(cacheDir());
+  const bins = await fetchBinaries({ config, cache, go: new GoToolchain({ proxy: config.binaries.goproxy }), reporter });
+  return buildImages({ config, bins, docker, reporter, workDir: join(cache.root, 'work') });
+}

@@ -1,0 +1,66 @@
+// The Go toolchain, behind a small interface: download a module, build packages.
+import { readFileSync } from 'node:fs';
+import { FetchError } from '../errors.js';
+import { run, tail } from './exec.js';
+
+export interface GoEnv {
+  /** GOPROXY to use (config binaries.goproxy, else the environment's, else Go's default). */
+  proxy?: string;
+}
+
+export interface ModuleInfo {
+  dir: string;
+  goMod: string;
+}
+
+export class GoToolchain {
+  constructor(private readonly env: GoEnv = {}) {}
+
+  private vars(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      ...(this.env.proxy ? { GOPROXY: this.env.proxy } : {}),
+      GOWORK: 'off',
+      GOFLAGS: '-mod=mod',
+      ...extra,
+    };
+  }
+
+  async version(): Promise<string> {
+    const r = await run('go', ['env', 'GOVERSION'], { env: this.vars() }).catch(() => undefined);
+    if (!r || r.code !== 0) throw new FetchError('the Go toolchain is not installed', 'run `npm run setup`, or install Go >= 1.26 from your distribution');
+    return r.stdout.trim().replace(/^go/, '');
+  }
+
+  /** `go mod download` one module; returns its extracted folder and go.mod text. */
+  async download(module: string, version: string, cwd: string): Promise<ModuleInfo> {
+    const r = await run('go', ['mod', 'download', '-json', `${module}@${version}`], { cwd, env: this.vars() });
+    let info: { Dir?: string; GoMod?: string; Error?: string } = {};
+    try {
+      info = JSON.parse(r.stdout) as typeof info;
+    } catch {
+      /* reported below */
+    }
+    if (r.code !== 0 || !info.Dir || !info.GoMod) {
+      throw new FetchError(
+        `cannot download ${module}@${version} from the Go module proxy: ${info.Error ?? tail(r.stderr, 3).join(' ')}`,
+        'check that GOPROXY (or binaries.goproxy) points at a reachable proxy or mirror that serves this version',
+      );
+    }
+    return { dir: info.Dir, goMod: readFileSync(info.GoMod, 'utf8') };
+  }
+
+  /** `go build -v`; progress gets one call per compiled package. */
+  async build(cwd: string, args: string[], opts: { cgo?: boolean; onPackage?: (pkg: string) => void; what: string }): Promise<void> {
+    const r = await run('go', ['build', '-v', ...args], {
+      cwd,
+      env: this.vars({ CGO_ENABLED: opts.cgo ? '1' : '0' }),
+      onLine: (l) => {
+        if (/^[\w.\-/]+$/.test(l)) opts.onPackage?.(l);
+      },
+    });
+    if (r.code !== 0) {
+      throw new FetchError(`go build of ${opts.what} failed:\n${tail(r.stderr, 20).join('\n')}`, 'see the compiler output above; a Go newer than the module declares may be needed (GOTOOLCHAIN)');
+    }
+  }
+}
