@@ -4,6 +4,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../errors.js';
 import { buildCommand } from './commands/build.js';
+import { downCommand } from './commands/down.js';
+import { upCommand } from './commands/up.js';
 import { fetchCommand } from './commands/fetch.js';
 import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
@@ -22,6 +24,8 @@ export async function main(argv: string[]): Promise<number> {
       .command(generateCommand)
       .command(fetchCommand)
       .command(buildCommand)
+      .command(upCommand)
+      .command(downCommand)
       .demandCommand(1, 'name a command')
       .strict()
       .help()

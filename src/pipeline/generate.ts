@@ -9,7 +9,7 @@ import { StateDir, basicIssuer, type SecretIssuer } from '../runtime/state.js';
 import { loadTemplates } from '../runtime/templates.js';
 
 /** Files `save` adds to a bundle; regenerating keeps them. */
-export const ARCHIVE_FILES = ['images.tar', 'images.sha256'];
+export const ARCHIVE_FILES = ['images.tar', 'images.sha256', 'images.txt'];
 
 export interface GenerateResult {
   plan: ClusterPlan;

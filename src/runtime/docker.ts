@@ -2,6 +2,7 @@
 // Build failures arrive as `errorDetail` events inside an HTTP-200 stream:
 // every event is inspected.
 import { createReadStream, createWriteStream } from 'node:fs';
+import { PassThrough, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Docker from 'dockerode';
 import { BuildError, HostError } from '../errors.js';
@@ -114,6 +115,107 @@ export class DockerEngine {
 
   async removeImage(ref: string): Promise<void> {
     await this.api.getImage(ref).remove({ force: true }).catch(() => undefined);
+  }
+
+  // ---- containers, networks, volumes (local mode) ----
+
+  async createNetwork(name: string, subnet: string, labels: Record<string, string>): Promise<void> {
+    try {
+      await this.api.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, IPAM: { Config: [{ Subnet: subnet }] }, Labels: labels });
+    } catch (e) {
+      const msg = (e as { json?: { message?: string } }).json?.message ?? (e as Error).message;
+      throw new HostError(`cannot create network ${name} (${subnet}): ${msg}`, 'another network uses these addresses: remove it, or give the nodes addresses on a free /24 (k8s-img up -c FILE)');
+    }
+  }
+
+  async networkExists(name: string): Promise<boolean> {
+    return this.api.getNetwork(name).inspect().then(() => true, () => false);
+  }
+
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await this.api.createVolume({ Name: name, Labels: labels });
+  }
+
+  async containerState(name: string): Promise<{ running: boolean; id: string } | undefined> {
+    try {
+      const i = await this.api.getContainer(name).inspect();
+      return { running: i.State.Running, id: i.Id };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async runContainer(opts: Docker.ContainerCreateOptions): Promise<void> {
+    const c = await this.api.createContainer(opts);
+    await c.start();
+  }
+
+  async startContainer(name: string): Promise<void> {
+    await this.api.getContainer(name).start().catch((e: { statusCode?: number }) => {
+      if (e.statusCode !== 304) throw e; // already running
+    });
+  }
+
+  async restartContainer(name: string, timeoutSeconds = 10): Promise<void> {
+    await this.api.getContainer(name).restart({ t: timeoutSeconds });
+  }
+
+  async list(labels: Record<string, string>): Promise<Docker.ContainerInfo[]> {
+    return this.api.listContainers({ all: true, filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) } });
+  }
+
+  /** Removes containers, then volumes, then networks carrying all `labels`. */
+  async removeLabelled(labels: Record<string, string>): Promise<{ containers: number; volumes: number; networks: number }> {
+    const filter = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+    const containers = await this.api.listContainers({ all: true, filters: filter });
+    for (const c of containers) await this.api.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+    const { Volumes } = await this.api.listVolumes({ filters: filter });
+    for (const v of Volumes ?? []) await this.api.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
+    const networks = await this.api.listNetworks({ filters: filter });
+    for (const n of networks) await this.api.getNetwork(n.Id).remove().catch(() => undefined);
+    return { containers: containers.length, volumes: (Volumes ?? []).length, networks: networks.length };
+  }
+
+  /** Runs a command in a container; stdin may be a file streamed in (e.g. `docker load`). */
+  async exec(container: string, cmd: string[], opts: { stdinFile?: string; workdir?: string; env?: string[] } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    const exec = await this.api.getContainer(container).exec({
+      Cmd: cmd,
+      AttachStdout: true,
+      AttachStderr: true,
+      AttachStdin: Boolean(opts.stdinFile),
+      WorkingDir: opts.workdir,
+      Env: opts.env,
+    });
+    const stream = await exec.start({ hijack: true, stdin: Boolean(opts.stdinFile) });
+    let stdout = '';
+    let stderr = '';
+    const out = new PassThrough();
+    const err = new PassThrough();
+    out.on('data', (c: Buffer) => (stdout += c.toString()));
+    err.on('data', (c: Buffer) => (stderr += c.toString()));
+    this.api.modem.demuxStream(stream, out, err);
+    const ended = new Promise<void>((resolve, reject) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', reject);
+    });
+    if (opts.stdinFile) {
+      await pipeline(createReadStream(opts.stdinFile), new Writable({
+        write: (chunk, _enc, cb) => (stream.write(chunk) ? cb() : stream.once('drain', cb)),
+        final: (cb) => {
+          (stream as unknown as { end(): void }).end();
+          cb();
+        },
+      }));
+    }
+    await ended;
+    const info = await exec.inspect();
+    return { code: info.ExitCode ?? -1, stdout, stderr };
+  }
+
+  /** Copies a tar archive into a container at `path` (like scp to a machine). */
+  async putArchive(container: string, tar: NodeJS.ReadableStream | Buffer, path: string): Promise<void> {
+    await this.api.getContainer(container).putArchive(tar as never, { path });
   }
 
   async listImages(labels: Record<string, string>): Promise<Docker.ImageInfo[]> {

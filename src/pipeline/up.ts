@@ -1,0 +1,138 @@
+// up: the ordered steps that bring a local cluster from nothing to Ready —
+// config → images → bundles → archives → nodes → compose → wait → kubeconfig.
+import { chmodSync, copyFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClusterError } from '../errors.js';
+import type { ClusterPlan } from '../plan/types.js';
+import { adminKubeconfig } from '../runtime/admin-kubeconfig.js';
+import { BinaryCache } from '../runtime/bincache.js';
+import { DockerEngine } from '../runtime/docker.js';
+import { writeFileAtomic } from '../runtime/files.js';
+import { GoToolchain } from '../runtime/gotool.js';
+import { defaultIssuers } from '../runtime/issuers.js';
+import { KubeClient, credentialsFromKubeconfig, waitFor } from '../runtime/kube.js';
+import { cacheDir } from '../runtime/paths.js';
+import { buildImages, buildNodeImage } from './build.js';
+import { fetchBinaries } from './fetch.js';
+import { renderCluster, writeBundles } from './generate.js';
+import {
+  adminKubeconfigPath,
+  bundlesDir,
+  composeUp,
+  loadNodeImages,
+  localSubnet,
+  names,
+  openLocalCluster,
+  provisionNodes,
+  startOrder,
+  waitNodeEngine,
+  type LocalCluster,
+} from './local.js';
+import type { Reporter } from './progress.js';
+import { saveNodeArchives } from './save.js';
+
+export interface UpResult {
+  cluster: LocalCluster;
+  plan: ClusterPlan;
+  kubeconfig: string;
+  kubectl: string;
+  /** Seconds from the start of `compose up` on the first node to each milestone. */
+  timings: { apiReady: number; nodesReady: number; dnsReady: number; total: number };
+}
+
+export async function up(configPath: string | undefined, reporter: Reporter, docker = new DockerEngine()): Promise<UpResult> {
+  const started = Date.now();
+  const cluster = openLocalCluster(configPath, true);
+  const { config, state } = cluster;
+  localSubnet(config); // fail early when the nodes do not share one /24
+  await docker.ping();
+
+  const cache = new BinaryCache(cacheDir());
+  const workDir = join(cache.root, 'work');
+  const bins = await fetchBinaries({ config, cache, go: new GoToolchain({ proxy: config.binaries.goproxy }), reporter });
+  await buildImages({ config, bins, docker, reporter, workDir });
+  const node = await buildNodeImage({ config, docker, reporter, workDir });
+
+  const result = renderCluster(config, state, defaultIssuers());
+  const { plan } = result;
+  for (const w of plan.warnings) reporter.warn(`${w.message} (${w.hint})`);
+  const bundles = bundlesDir(state);
+  writeBundles(bundles, result);
+  await saveNodeArchives(plan, docker, bundles, reporter);
+
+  await reporter.step(`Starting ${plan.nodes.length} node containers on ${localSubnet(config)}`, () => provisionNodes(docker, plan, config, node.ref));
+  for (const n of startOrder(plan.nodes)) {
+    const container = names.node(plan.cluster, n.name);
+    await reporter.step(`${n.name}: docker load, docker compose up -d`, async (update) => {
+      await waitNodeEngine(docker, container);
+      update('docker load');
+      await loadNodeImages(docker, container, join(bundles, n.name));
+      update('docker compose up -d');
+      await composeUp(docker, container, join(bundles, n.name));
+    });
+  }
+  const composeDone = Date.now();
+
+  const secrets = state.ensure(plan, defaultIssuers());
+  const kubeconfig = adminKubeconfigPath(state);
+  writeFileAtomic(kubeconfig, adminKubeconfig(plan, secrets), 0o600);
+  const kube = new KubeClient(credentialsFromKubeconfig(kubeconfig));
+  const since = () => (Date.now() - composeDone) / 1000;
+  try {
+    await reporter.step('Waiting for the API server (/readyz)', () =>
+      waitFor('kube-apiserver /readyz', 300_000, async () => ((await kube.raw('GET', '/readyz')).status === 200 ? true : undefined)),
+    );
+    const apiReady = since();
+    await reporter.step(`Waiting for ${plan.nodes.length} nodes to be Ready`, (update) =>
+      waitFor('all nodes Ready', 300_000, async () => {
+        const ready = await readyNodes(kube);
+        update(`${ready.length}/${plan.nodes.length} Ready`);
+        return plan.nodes.every((n) => ready.includes(n.name)) ? true : undefined;
+      }),
+    );
+    const nodesReady = since();
+    await reporter.step('Waiting for CoreDNS', (update) =>
+      waitFor('CoreDNS ready', 300_000, async () => {
+        const d = await kube.getOrUndefined<{ spec: { replicas: number }; status: { readyReplicas?: number } }>('/apis/apps/v1/namespaces/kube-system/deployments/coredns');
+        update(d ? `${d.status.readyReplicas ?? 0}/${d.spec.replicas} ready` : 'not created yet');
+        return d && (d.status.readyReplicas ?? 0) >= d.spec.replicas ? true : undefined;
+      }),
+    );
+    const dnsReady = since();
+    await labelRoles(kube, plan);
+    const kubectl = installKubectl(bins.kubectl.path);
+    return { cluster, plan, kubeconfig, kubectl, timings: { apiReady, nodesReady, dnsReady, total: (Date.now() - started) / 1000 } };
+  } catch (e) {
+    if (e instanceof ClusterError) throw new ClusterError(`${e.message}`, `inspect with \`k8s-img status${configPath ? ` -c ${configPath}` : ''}\`; remove with \`k8s-img down\``);
+    throw e;
+  } finally {
+    kube.close();
+  }
+}
+
+export async function readyNodes(kube: KubeClient): Promise<string[]> {
+  const list = await kube.get<{ items: { metadata: { name: string }; status: { conditions?: { type: string; status: string }[] } }[] }>('/api/v1/nodes');
+  return list.items.filter((n) => n.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata.name);
+}
+
+/** node-role.kubernetes.io labels (a kubelet may not set them itself): `kubectl get nodes` shows ROLES. */
+async function labelRoles(kube: KubeClient, plan: ClusterPlan): Promise<void> {
+  for (const n of plan.nodes) {
+    const labels = Object.fromEntries(n.roles.map((r) => [`node-role.kubernetes.io/${r}`, '']));
+    await kube.patch(`/api/v1/nodes/${n.name}`, { metadata: { labels } }, 'merge');
+  }
+}
+
+/** Puts the built kubectl on PATH when there is none, so `kubectl get nodes` just works. */
+function installKubectl(built: string): string {
+  const target = '/usr/local/bin/kubectl';
+  const onPath = (process.env.PATH ?? '').split(':').map((d) => join(d, 'kubectl')).find((p) => existsSync(p));
+  if (onPath) return onPath;
+  try {
+    copyFileSync(built, target);
+    chmodSync(target, 0o755);
+    return target;
+  } catch {
+    return built;
+  }
+}

@@ -1,0 +1,161 @@
+// A small Kubernetes API client (JSON over HTTPS) for up, status and verify,
+// configured from an admin kubeconfig: token or client certificate.
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import YAML from 'yaml';
+import { ClusterError } from '../errors.js';
+
+export interface KubeCredentials {
+  server: string;
+  ca?: string;
+  insecure?: boolean;
+  token?: string;
+  cert?: string;
+  key?: string;
+}
+
+export class KubeApiError extends Error {
+  constructor(readonly status: number, readonly body: string, message: string) {
+    super(message);
+  }
+}
+
+const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
+
+/** Reads the current context of a kubeconfig (inline data or file references). */
+export function credentialsFromKubeconfig(path: string): KubeCredentials {
+  const kc = YAML.parse(readFileSync(path, 'utf8')) as {
+    'current-context': string;
+    contexts: { name: string; context: { cluster: string; user: string } }[];
+    clusters: { name: string; cluster: Record<string, string | boolean> }[];
+    users: { name: string; user: Record<string, string> }[];
+  };
+  const ctx = kc.contexts.find((c) => c.name === kc['current-context'])!.context;
+  const cluster = kc.clusters.find((c) => c.name === ctx.cluster)!.cluster;
+  const user = kc.users.find((u) => u.name === ctx.user)!.user ?? {};
+  const data = (inline?: string, file?: string) => (inline ? b64(inline) : file ? readFileSync(file, 'utf8') : undefined);
+  return {
+    server: String(cluster.server),
+    insecure: cluster['insecure-skip-tls-verify'] === true,
+    ca: data(cluster['certificate-authority-data'] as string, cluster['certificate-authority'] as string),
+    token: user.token,
+    cert: data(user['client-certificate-data'], user['client-certificate']),
+    key: data(user['client-key-data'], user['client-key']),
+  };
+}
+
+export class KubeClient {
+  private readonly agent: Agent;
+  private readonly url: URL;
+
+  constructor(private readonly creds: KubeCredentials) {
+    this.url = new URL(creds.server);
+    this.agent = new Agent({
+      keepAlive: true,
+      maxSockets: 8,
+      ...(creds.ca ? { ca: creds.ca } : {}),
+      ...(creds.cert && creds.key ? { cert: creds.cert, key: creds.key } : {}),
+      rejectUnauthorized: !creds.insecure,
+    });
+  }
+
+  /** One request; JSON in and out. 404 → undefined when `allow404`. */
+  async raw(method: string, path: string, body?: unknown, opts: { contentType?: string; timeoutMs?: number } = {}): Promise<{ status: number; text: string }> {
+    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          hostname: this.url.hostname,
+          port: this.url.port || 443,
+          path,
+          method,
+          agent: this.agent,
+          timeout: opts.timeoutMs ?? 15000,
+          headers: {
+            Accept: 'application/json',
+            ...(payload ? { 'Content-Type': opts.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}),
+            ...(this.creds.token ? { Authorization: `Bearer ${this.creds.token}` } : {}),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`timeout after ${opts.timeoutMs ?? 15000} ms`)));
+      req.on('error', reject);
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+
+  async json<T = Record<string, unknown>>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+    const r = await this.raw(method, path, body, contentType ? { contentType } : {});
+    if (r.status < 200 || r.status >= 300) {
+      let message = r.text.slice(0, 300);
+      try {
+        message = (JSON.parse(r.text) as { message?: string }).message ?? message;
+      } catch {
+        /* not JSON */
+      }
+      throw new KubeApiError(r.status, r.text, `${method} ${path}: HTTP ${r.status}: ${message}`);
+    }
+    return (r.text ? JSON.parse(r.text) : {}) as T;
+  }
+
+  get<T = Record<string, unknown>>(path: string): Promise<T> {
+    return this.json<T>('GET', path);
+  }
+
+  async getOrUndefined<T = Record<string, unknown>>(path: string): Promise<T | undefined> {
+    try {
+      return await this.get<T>(path);
+    } catch (e) {
+      if (e instanceof KubeApiError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  create<T = Record<string, unknown>>(path: string, body: unknown): Promise<T> {
+    return this.json<T>('POST', path, body);
+  }
+
+  patch<T = Record<string, unknown>>(path: string, body: unknown, type: 'merge' | 'strategic' = 'strategic'): Promise<T> {
+    return this.json<T>('PATCH', path, body, type === 'merge' ? 'application/merge-patch+json' : 'application/strategic-merge-patch+json');
+  }
+
+  async delete(path: string): Promise<void> {
+    const r = await this.raw('DELETE', path);
+    if (r.status >= 300 && r.status !== 404) throw new KubeApiError(r.status, r.text, `DELETE ${path}: HTTP ${r.status}`);
+  }
+
+  async text(path: string): Promise<string> {
+    const r = await this.raw('GET', path);
+    if (r.status >= 300) throw new KubeApiError(r.status, r.text, `GET ${path}: HTTP ${r.status}`);
+    return r.text;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
+export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, intervalMs = 1000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new ClusterError(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`, 'run `k8s-img status` to see which component is unhealthy');
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
