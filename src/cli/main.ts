@@ -5,7 +5,9 @@ import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../errors.js';
 import { buildCommand } from './commands/build.js';
 import { downCommand } from './commands/down.js';
+import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
+import { verifyCommand } from './commands/verify.js';
 import { fetchCommand } from './commands/fetch.js';
 import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
@@ -26,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
       .command(buildCommand)
       .command(upCommand)
       .command(downCommand)
+      .command(statusCommand)
+      .command(verifyCommand)
       .demandCommand(1, 'name a command')
       .strict()
       .help()

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/defaults.js';
 import { planCluster } from '../plan/plan.js';
 import type { ClusterPlan } from '../plan/types.js';
-import { renderBundles, type BundleFile } from '../render/bundle.js';
+import { renderBundles, type BundleFile, type Secrets } from '../render/bundle.js';
 import { replaceTree, type TreeFile } from '../runtime/files.js';
 import { StateDir, basicIssuer, type SecretIssuer } from '../runtime/state.js';
 import { loadTemplates } from '../runtime/templates.js';
@@ -14,12 +14,13 @@ export const ARCHIVE_FILES = ['images.tar', 'images.sha256', 'images.txt'];
 export interface GenerateResult {
   plan: ClusterPlan;
   bundles: Map<string, BundleFile[]>;
+  secrets: Secrets;
 }
 
-export function renderCluster(config: ResolvedConfig, state: StateDir, issuers: SecretIssuer[] = [basicIssuer]): GenerateResult {
+export async function renderCluster(config: ResolvedConfig, state: StateDir, issuers: SecretIssuer[] = [basicIssuer]): Promise<GenerateResult> {
   const plan = planCluster(config);
-  const secrets = state.ensure(plan, issuers);
-  return { plan, bundles: renderBundles(plan, loadTemplates(), secrets) };
+  const secrets = await state.ensure(plan, issuers);
+  return { plan, bundles: renderBundles(plan, loadTemplates(), secrets), secrets };
 }
 
 export function writeBundles(outDir: string, result: GenerateResult): void {

@@ -53,7 +53,7 @@ export async function up(configPath: string | undefined, reporter: Reporter, doc
   await buildImages({ config, bins, docker, reporter, workDir });
   const node = await buildNodeImage({ config, docker, reporter, workDir });
 
-  const result = renderCluster(config, state, defaultIssuers());
+  const result = await renderCluster(config, state, defaultIssuers());
   const { plan } = result;
   for (const w of plan.warnings) reporter.warn(`${w.message} (${w.hint})`);
   const bundles = bundlesDir(state);
@@ -73,9 +73,8 @@ export async function up(configPath: string | undefined, reporter: Reporter, doc
   }
   const composeDone = Date.now();
 
-  const secrets = state.ensure(plan, defaultIssuers());
   const kubeconfig = adminKubeconfigPath(state);
-  writeFileAtomic(kubeconfig, adminKubeconfig(plan, secrets), 0o600);
+  writeFileAtomic(kubeconfig, adminKubeconfig(plan, result.secrets), 0o600);
   const kube = new KubeClient(credentialsFromKubeconfig(kubeconfig));
   const since = () => (Date.now() - composeDone) / 1000;
   try {

@@ -6,6 +6,7 @@ import type { Problem } from '../errors.js';
 import { COMPONENTS, POD_IMAGES, PROBE, type ComponentDef } from './components.js';
 import { clusterFacts, nodeContext, type NodeContext } from './context.js';
 import { imageRef } from './images.js';
+import { pkiPlan } from './pki.js';
 import { IMAGE_IDS, type ClusterPlan, type FileSpec, type ImageId, type NodePlan, type ServicePlan } from './types.js';
 
 export function planCluster(config: ResolvedConfig): ClusterPlan {
@@ -70,6 +71,7 @@ export function planCluster(config: ResolvedConfig): ClusterPlan {
     images,
     nodes,
     secrets: [...secrets].sort(),
+    ...(facts.secure ? { pki: pkiPlan(config) } : {}),
     warnings,
   };
 }

@@ -3,6 +3,7 @@
 import type { Problem } from '../errors.js';
 import type { Role, SecurityMode } from '../config/schema.js';
 import type { ComponentVersions } from '../config/versions.js';
+import type { PkiPlan } from './pki.js';
 
 export const IMAGE_IDS = [
   'etcd',
@@ -116,5 +117,7 @@ export interface ClusterPlan {
   nodes: NodePlan[];
   /** Secrets the bundles reference; the effect layer must supply them to render. */
   secrets: string[];
+  /** Certificates to issue (secure mode). */
+  pki?: PkiPlan;
   warnings: Problem[];
 }

@@ -8,8 +8,11 @@ import type { Secrets } from '../render/bundle.js';
 import { writeFileAtomic } from './files.js';
 
 export interface SecretIssuer {
-  /** Makes the secrets in `names` that are missing from `have`; returns the new ones. */
-  issue(plan: ClusterPlan, names: string[], have: Secrets): Record<string, string>;
+  /**
+   * Makes the secrets in `names` that are missing from `have`; returns the new ones.
+   * `state` gives access to what bundles never carry (e.g. the etcd CA's key).
+   */
+  issue(plan: ClusterPlan, names: string[], have: Secrets, state: StateDir): Promise<Record<string, string>> | Record<string, string>;
 }
 
 /** Service-account key pair, the Secrets encryption key and simple mode's static tokens; certificates come from pki. */
@@ -41,7 +44,7 @@ export class StateDir {
   }
 
   /** Every secret the plan references: read from disk, the missing ones issued and saved. */
-  ensure(plan: ClusterPlan, issuers: SecretIssuer[]): Secrets {
+  async ensure(plan: ClusterPlan, issuers: SecretIssuer[]): Promise<Secrets> {
     const have: Record<string, string> = {};
     for (const name of plan.secrets) {
       const v = this.read(name);
@@ -50,7 +53,7 @@ export class StateDir {
     for (const issuer of issuers) {
       const missing = plan.secrets.filter((n) => have[n] === undefined);
       if (missing.length === 0) break;
-      for (const [name, v] of Object.entries(issuer.issue(plan, missing, have))) {
+      for (const [name, v] of Object.entries(await issuer.issue(plan, missing, have, this))) {
         if (have[name] !== undefined) continue;
         this.write(name, v);
         have[name] = v;

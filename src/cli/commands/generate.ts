@@ -17,10 +17,10 @@ export const generateCommand: CommandModule<object, Args> = {
   describe: 'write one Compose bundle per node: DIR/<node>/compose.yaml and its files',
   builder: (y) =>
     y.option('config', configOption).option('out', { alias: 'o', type: 'string', default: 'out', describe: 'output folder (replaced atomically)' }) as never,
-  handler: (args) => {
+  handler: async (args) => {
     const { config, warnings } = readClusterConfig(args.config);
     const state = new StateDir(stateDir(args.config, config.name));
-    const result = renderCluster(config, state, defaultIssuers());
+    const result = await renderCluster(config, state, defaultIssuers());
     printWarnings([...warnings, ...result.plan.warnings]);
     writeBundles(args.out, result);
     for (const [node, files] of result.bundles) process.stdout.write(`${args.out}/${node}/  ${files.length} files\n`);

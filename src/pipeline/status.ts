@@ -1,0 +1,174 @@
+// status: the tutorial's checks in one command. Per node, every service's health
+// as the node's Docker engine sees it (the probe's URL and output, the last log
+// lines on failure); per cluster, the API, etcd, nodes, Calico and CoreDNS.
+import { existsSync } from 'node:fs';
+import { planCluster } from '../plan/plan.js';
+import type { ClusterPlan, NodePlan, ServicePlan } from '../plan/types.js';
+import type { DockerEngine } from '../runtime/docker.js';
+import { KubeClient, credentialsFromKubeconfig } from '../runtime/kube.js';
+import { adminKubeconfigPath, names, type LocalCluster } from './local.js';
+
+export interface Check {
+  scope: string; // node name, or "cluster"
+  name: string;
+  ok: boolean;
+  detail: string;
+  url?: string;
+  logs?: string[];
+}
+
+interface ContainerState {
+  Name: string;
+  State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string; Log?: { ExitCode: number; Output: string }[] } };
+}
+
+async function nodeChecks(docker: DockerEngine, plan: ClusterPlan, node: NodePlan): Promise<Check[]> {
+  const container = names.node(plan.cluster, node.name);
+  const state = await docker.containerState(container);
+  if (!state?.running) {
+    return [{ scope: node.name, name: 'node', ok: false, detail: state ? 'node container stopped' : 'no node container (not a local cluster, or removed)', url: `docker://${container}` }];
+  }
+  const ids = node.services.map((s) => `k8s-img-${s.name}`);
+  const r = await docker.exec(container, ['docker', 'inspect', ...ids]);
+  const found = new Map<string, ContainerState>();
+  try {
+    for (const c of JSON.parse(r.stdout || '[]') as ContainerState[]) found.set(c.Name.replace(/^\//, ''), c);
+  } catch {
+    /* reported per service below */
+  }
+  const checks: Check[] = [];
+  for (const s of node.services) {
+    const c = found.get(`k8s-img-${s.name}`);
+    checks.push(await serviceCheck(docker, container, node.name, s, c));
+  }
+  return checks;
+}
+
+async function serviceCheck(docker: DockerEngine, container: string, node: string, s: ServicePlan, c: ContainerState | undefined): Promise<Check> {
+  const base = { scope: node, name: s.name, ...(s.health ? { url: s.health.url } : {}) };
+  let ok: boolean;
+  let detail: string;
+  if (!c) {
+    ok = false;
+    detail = 'not created (docker compose up -d has not run?)';
+  } else if (s.oneshot) {
+    ok = !c.State.Running && c.State.ExitCode === 0 && c.State.Status === 'exited';
+    detail = c.State.Running ? 'running' : `exited ${c.State.ExitCode}`;
+  } else {
+    const health = c.State.Health;
+    const last = health?.Log?.at(-1)?.Output.trim().split('\n').at(-1) ?? '';
+    ok = c.State.Running && (!health || health.Status === 'healthy');
+    detail = `${c.State.Status}${health ? `, ${health.Status}` : ''}${last ? ` (${last})` : ''}`;
+  }
+  if (ok) return { ...base, ok, detail };
+  const logs = await docker.exec(container, ['docker', 'logs', '--tail', '8', `k8s-img-${s.name}`]).catch(() => undefined);
+  return { ...base, ok, detail, logs: `${logs?.stdout ?? ''}${logs?.stderr ?? ''}`.trim().split('\n').filter(Boolean) };
+}
+
+async function etcdCheck(docker: DockerEngine, plan: ClusterPlan): Promise<Check> {
+  const member = plan.etcd.members[0]!;
+  const secure = plan.mode === 'secure';
+  const pki = '/etc/kubernetes/pki';
+  const args = [
+    'docker', 'exec', 'k8s-img-etcd', 'etcdctl', `--endpoints=${plan.etcd.endpoints.join(',')}`,
+    ...(secure ? [`--cacert=${pki}/etcd-ca.crt`, `--cert=${pki}/etcd-server.crt`, `--key=${pki}/etcd-server.key`] : []),
+    'endpoint', 'health',
+  ];
+  const r = await docker.exec(names.node(plan.cluster, member.name), args).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
+  const lines = `${r.stdout}${r.stderr}`.trim().split('\n').filter(Boolean);
+  return { scope: 'cluster', name: 'etcd endpoint health', ok: r.code === 0, detail: lines.map((l) => l.replace(/: successfully committed proposal: took = /, ' in ')).join('; '), url: plan.etcd.endpoints.join(',') };
+}
+
+interface NodeObject {
+  metadata: { name: string; annotations?: Record<string, string> };
+  status: { conditions?: { type: string; status: string; message?: string }[] };
+}
+
+async function apiChecks(kube: KubeClient, plan: ClusterPlan): Promise<Check[]> {
+  const checks: Check[] = [];
+  const ready = await kube.raw('GET', '/readyz?verbose');
+  checks.push({
+    scope: 'cluster',
+    name: 'kube-apiserver /readyz',
+    ok: ready.status === 200,
+    detail: ready.status === 200 ? 'ok' : ready.text.split('\n').filter((l) => l.startsWith('[-]')).join('; '),
+    url: `${plan.apiServer.url}/readyz`,
+  });
+  if (ready.status !== 200) return checks;
+
+  const nodes = await kube.get<{ items: NodeObject[] }>('/api/v1/nodes');
+  for (const n of plan.nodes) {
+    const obj = nodes.items.find((i) => i.metadata.name === n.name);
+    const cond = obj?.status.conditions?.find((c) => c.type === 'Ready');
+    checks.push({ scope: n.name, name: 'node Ready', ok: cond?.status === 'True', detail: obj ? (cond?.status === 'True' ? 'Ready' : `NotReady: ${cond?.message ?? ''}`) : 'not registered' });
+    const a = obj?.metadata.annotations ?? {};
+    const tunnel = a['projectcalico.org/IPv4VXLANTunnelAddr'];
+    const vxlan = plan.networking.calicoBackend === 'vxlan';
+    checks.push({
+      scope: n.name,
+      name: 'calico node',
+      ok: Boolean(a['projectcalico.org/IPv4Address']) && (!vxlan || Boolean(tunnel)),
+      detail: `address ${a['projectcalico.org/IPv4Address'] ?? 'none'}${vxlan ? `, VXLAN tunnel ${tunnel ?? 'none'}` : ''}`,
+    });
+  }
+
+  const pools = await kube.getOrUndefined<{ items: { metadata: { name: string }; spec: { cidr: string; vxlanMode?: string; ipipMode?: string; natOutgoing?: boolean } }[] }>(
+    '/apis/crd.projectcalico.org/v1/ippools',
+  );
+  const pool = pools?.items.find((p) => p.spec.cidr === plan.networking.podCIDR);
+  checks.push({
+    scope: 'cluster',
+    name: 'calico IP pool',
+    ok: Boolean(pool),
+    detail: pool ? `${pool.metadata.name} ${pool.spec.cidr} vxlan=${pool.spec.vxlanMode} ipip=${pool.spec.ipipMode} natOutgoing=${pool.spec.natOutgoing}` : `no pool for ${plan.networking.podCIDR}`,
+  });
+
+  const dns = await kube.getOrUndefined<{ spec: { replicas: number }; status: { readyReplicas?: number } }>('/apis/apps/v1/namespaces/kube-system/deployments/coredns');
+  checks.push({
+    scope: 'cluster',
+    name: 'CoreDNS',
+    ok: Boolean(dns) && (dns!.status.readyReplicas ?? 0) >= dns!.spec.replicas,
+    detail: dns ? `${dns.status.readyReplicas ?? 0}/${dns.spec.replicas} ready, Service ${plan.networking.clusterDNS}` : 'not deployed',
+  });
+  return checks;
+}
+
+export async function clusterStatus(cluster: LocalCluster, docker: DockerEngine): Promise<{ plan: ClusterPlan; checks: Check[] }> {
+  const plan = planCluster(cluster.config);
+  const checks: Check[] = [];
+  for (const n of plan.nodes) checks.push(...(await nodeChecks(docker, plan, n)));
+  checks.push(await etcdCheck(docker, plan));
+  const kubeconfig = adminKubeconfigPath(cluster.state);
+  if (!existsSync(kubeconfig)) {
+    checks.push({ scope: 'cluster', name: 'kube-apiserver', ok: false, detail: `no admin kubeconfig at ${kubeconfig}`, url: plan.apiServer.url });
+    return { plan, checks };
+  }
+  const kube = new KubeClient(credentialsFromKubeconfig(kubeconfig));
+  try {
+    checks.push(...(await apiChecks(kube, plan)));
+  } catch (e) {
+    checks.push({ scope: 'cluster', name: 'kube-apiserver', ok: false, detail: (e as Error).message, url: plan.apiServer.url });
+  } finally {
+    kube.close();
+  }
+  // Node by node in config order, then the cluster-wide checks.
+  const rank = (c: Check) => (c.scope === 'cluster' ? plan.nodes.length : plan.nodes.findIndex((n) => n.name === c.scope));
+  return { plan, checks: checks.map((c, i) => ({ c, i })).sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i).map((x) => x.c) };
+}
+
+export function formatChecks(checks: Check[]): string {
+  const out: string[] = [];
+  let scope = '';
+  for (const c of checks) {
+    if (c.scope !== scope) {
+      scope = c.scope;
+      out.push(scope === 'cluster' ? 'cluster' : `node ${scope}`);
+    }
+    out.push(`  ${c.ok ? '✓' : '✗'} ${c.name.padEnd(26)} ${c.detail}`);
+    if (!c.ok && c.url) out.push(`      probed: ${c.url}`);
+    for (const l of c.ok ? [] : (c.logs ?? [])) out.push(`      | ${l.slice(0, 160)}`);
+  }
+  const failed = checks.filter((c) => !c.ok).length;
+  out.push('', failed === 0 ? `all ${checks.length} checks passed` : `${failed} of ${checks.length} checks failed`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,209 @@
+// Thin helpers over @peculiar/x509: ECDSA P-256 keys (PKCS#8 PEM), certificates
+// shaped as kubeadm's so Go's TLS stack (apiserver, kubelet, etcd) accepts them.
+import type * as X509 from '@peculiar/x509';
+import { CA_YEARS, LEAF_DAYS, type CASpec, type LeafSpec } from '../plan/pki.js';
+
+// @peculiar/x509 v2 loads tsyringe, which throws at import time unless the Reflect
+// metadata API exists; no polyfill package is installed, so the library is imported
+// only after installing the small subset tsyringe uses.
+installReflectMetadata();
+const x509: typeof X509 = await import('@peculiar/x509');
+x509.cryptoProvider.set(globalThis.crypto);
+
+const subtle = globalThis.crypto.subtle;
+const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+// Issued an hour in the past, so a node whose clock lags a little still accepts them.
+const BACKDATE_MS = HOUR_MS;
+
+export interface KeyPairPem {
+  cert: string;
+  key: string;
+}
+
+export type ExtKeyUsageName = 'serverAuth' | 'clientAuth';
+
+export interface CertInfo {
+  subject: string;
+  issuer: string;
+  commonName: string;
+  organizations: string[];
+  dnsNames: string[];
+  ipAddresses: string[];
+  extKeyUsages: ExtKeyUsageName[];
+  isCA: boolean;
+  notBefore: Date;
+  notAfter: Date;
+  serial: string; // hexadecimal
+}
+
+export async function createCA(spec: CASpec, now: Date): Promise<KeyPairPem> {
+  const keys = await generateKeys();
+  const notAfter = new Date(now);
+  notAfter.setUTCFullYear(notAfter.getUTCFullYear() + CA_YEARS);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomSerial(),
+    name: subjectName(spec.commonName, []),
+    notBefore: new Date(now.getTime() - BACKDATE_MS),
+    notAfter,
+    keys,
+    signingAlgorithm: SIGNING,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { cert: cert.toString('pem'), key: await exportKey(keys.privateKey) };
+}
+
+/** Signs a leaf with `ca`; with `existingKey` the leaf keeps its key (renewal, as `kubeadm certs renew`). */
+export async function issueLeaf(spec: LeafSpec, ca: KeyPairPem, now: Date, existingKey?: string): Promise<KeyPairPem> {
+  const caCert = new x509.X509Certificate(ca.cert);
+  const caKey = await importPrivateKey(ca.key);
+  const keys = existingKey === undefined ? await generateKeys() : await keyPairFromPem(existingKey);
+  const caKeyId = caCert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+  const usages = {
+    client: [x509.ExtendedKeyUsage.clientAuth],
+    server: [x509.ExtendedKeyUsage.serverAuth],
+    both: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
+  }[spec.usage];
+  const extensions: X509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+    new x509.ExtendedKeyUsageExtension(usages),
+    caKeyId ? new x509.AuthorityKeyIdentifierExtension(caKeyId) : await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+  ];
+  const altNames = [...spec.dnsNames.map((value) => ({ type: 'dns' as const, value })), ...spec.ipAddresses.map((value) => ({ type: 'ip' as const, value }))];
+  if (altNames.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(altNames));
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject: subjectName(spec.commonName, spec.organizations),
+    // The CA's subject bytes verbatim: Go finds a certificate's parent by comparing them.
+    issuer: caCert.subjectName,
+    notBefore: new Date(now.getTime() - BACKDATE_MS),
+    notAfter: new Date(now.getTime() + LEAF_DAYS * DAY_MS),
+    publicKey: keys.publicKey,
+    signingKey: caKey,
+    signingAlgorithm: SIGNING,
+    extensions,
+  });
+  return { cert: cert.toString('pem'), key: existingKey ?? (await exportKey(keys.privateKey)) };
+}
+
+export function describeCert(pem: string): CertInfo {
+  const cert = new x509.X509Certificate(pem);
+  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  const names = san?.names.items ?? [];
+  const eku = cert.getExtension(x509.ExtendedKeyUsageExtension)?.usages ?? [];
+  const extKeyUsages: ExtKeyUsageName[] = [];
+  if (eku.includes(x509.ExtendedKeyUsage.serverAuth)) extKeyUsages.push('serverAuth');
+  if (eku.includes(x509.ExtendedKeyUsage.clientAuth)) extKeyUsages.push('clientAuth');
+  return {
+    subject: cert.subject,
+    issuer: cert.issuer,
+    commonName: cert.subjectName.getField('CN')[0] ?? '',
+    organizations: cert.subjectName.getField('O'),
+    dnsNames: names.filter((n) => n.type === 'dns').map((n) => n.value),
+    ipAddresses: names.filter((n) => n.type === 'ip').map((n) => n.value),
+    extKeyUsages,
+    isCA: cert.getExtension(x509.BasicConstraintsExtension)?.ca ?? false,
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    serial: cert.serialNumber,
+  };
+}
+
+/** Whether `caPem` issued `certPem`: issuer name matches and the signature checks out (dates are not checked). */
+export async function verifiedBy(certPem: string, caPem: string): Promise<boolean> {
+  try {
+    const cert = new x509.X509Certificate(certPem);
+    const ca = new x509.X509Certificate(caPem);
+    if (!bytesEqual(cert.issuerName.toArrayBuffer(), ca.subjectName.toArrayBuffer())) return false;
+    return await cert.verify({ publicKey: ca.publicKey, signatureOnly: true });
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `keyPem` is the private key of the certificate `certPem`. */
+export async function keyMatchesCert(keyPem: string, certPem: string): Promise<boolean> {
+  try {
+    const { publicKey } = await keyPairFromPem(keyPem);
+    const spki = await subtle.exportKey('spki', publicKey);
+    return bytesEqual(spki, new x509.X509Certificate(certPem).publicKey.rawData);
+  } catch {
+    return false;
+  }
+}
+
+async function generateKeys(): Promise<CryptoKeyPair> {
+  return subtle.generateKey(EC, true, ['sign', 'verify']);
+}
+
+async function exportKey(key: CryptoKey): Promise<string> {
+  return x509.PemConverter.encode(await subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
+}
+
+async function importPrivateKey(pem: string): Promise<CryptoKey> {
+  return subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(pem), EC, true, ['sign']);
+}
+
+/** WebCrypto cannot derive a public key from a private one; the JWK without `d` is it. */
+async function keyPairFromPem(pem: string): Promise<CryptoKeyPair> {
+  const privateKey = await importPrivateKey(pem);
+  const { d: _d, key_ops: _ops, ...pub } = await subtle.exportKey('jwk', privateKey);
+  const publicKey = await subtle.importKey('jwk', pub, EC, true, ['verify']);
+  return { privateKey, publicKey };
+}
+
+/** O= first, then CN=, as Go and OpenSSL order them; explicit string types so no value is parsed as escapes or hex. */
+function subjectName(commonName: string, organizations: string[]): X509.Name {
+  const value = (v: string) => (x509.Name.isPrintableString(v) ? { printableString: v } : { utf8String: v });
+  return new x509.Name([...organizations.map((o) => ({ O: [value(o)] })), { CN: [value(commonName)] }]);
+}
+
+/** 16 random bytes, top bit clear (positive) and next bit set (no leading zero byte), as RFC 5280 wants. */
+function randomSerial(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  bytes[0] = (bytes[0]! & 0x7f) | 0x40;
+  return Buffer.from(bytes).toString('hex');
+}
+
+function bytesEqual(a: ArrayBuffer, b: ArrayBuffer): boolean {
+  return Buffer.from(a).equals(Buffer.from(b));
+}
+
+/** The part of the Reflect metadata API (reflect-metadata) that tsyringe calls, kept in a WeakMap. */
+function installReflectMetadata(): void {
+  const R = Reflect as unknown as Record<string, unknown>;
+  if (typeof R.getMetadata === 'function') return;
+  const store = new WeakMap<object, Map<string | symbol | undefined, Map<unknown, unknown>>>();
+  const table = (target: object, prop: string | symbol | undefined, create: boolean) => {
+    let byProp = store.get(target);
+    if (!byProp && create) store.set(target, (byProp = new Map()));
+    let t = byProp?.get(prop);
+    if (!t && byProp && create) byProp.set(prop, (t = new Map()));
+    return t;
+  };
+  const getOwnMetadata = (key: unknown, target: object, prop?: string | symbol) => table(target, prop, false)?.get(key);
+  const getMetadata = (key: unknown, target: object, prop?: string | symbol): unknown => {
+    for (let o: object | null = target; o; o = Object.getPrototypeOf(o) as object | null) {
+      const t = table(o, prop, false);
+      if (t?.has(key)) return t.get(key);
+    }
+    return undefined;
+  };
+  const defineMetadata = (key: unknown, value: unknown, target: object, prop?: string | symbol) => void table(target, prop, true)!.set(key, value);
+  Object.assign(Reflect, {
+    defineMetadata,
+    getOwnMetadata,
+    getMetadata,
+    hasOwnMetadata: (key: unknown, target: object, prop?: string | symbol) => table(target, prop, false)?.has(key) ?? false,
+    hasMetadata: (key: unknown, target: object, prop?: string | symbol) => getMetadata(key, target, prop) !== undefined,
+    metadata: (key: unknown, value: unknown) => (target: object, prop?: string | symbol) => defineMetadata(key, value, target, prop),
+  });
+}
