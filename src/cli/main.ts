@@ -4,6 +4,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../errors.js';
 import { buildCommand } from './commands/build.js';
+import { certsCommand } from './commands/certs.js';
 import { downCommand } from './commands/down.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(downCommand)
       .command(statusCommand)
       .command(verifyCommand)
+      .command(certsCommand)
       .demandCommand(1, 'name a command')
       .strict()
       .help()

@@ -11,7 +11,7 @@ export const DEFAULTS = {
   nodePortRange: '20000-40000',
   calicoBackend: 'vxlan',
   calicoMTU: 1450,
-  securityMode: 'simple' as SecurityMode,
+  securityMode: 'secure' as SecurityMode,
   imagePrefix: 'k8s-img',
   binarySource: 'go' as BinarySource,
   goproxy: 'https://proxy.golang.org',

@@ -22,6 +22,7 @@ need_pkgs=()
 have_engine_pkgs() { dpkg-query -W -f='${Status}\n' docker.io docker-cli docker-compose 2>/dev/null | grep -c 'install ok installed' | grep -qx 3; }
 have_engine_pkgs || need_pkgs+=(engine)
 for tool in mmdebstrap gcc iptables; do command -v "$tool" >/dev/null || need_pkgs+=("$tool"); done
+[ -f /usr/include/mbedtls/ssl.h ] || need_pkgs+=(libmbedtls-dev)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   say "installing: ${need_pkgs[*]}"
@@ -38,10 +39,12 @@ SRC
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  target=()
-  [ "$VERSION_CODENAME" = bookworm ] && target=(-t trixie)
-  apt-get install -y -qq --no-install-recommends "${target[@]}" docker.io docker-cli docker-compose >/dev/null
-  apt-get install -y -qq --no-install-recommends mmdebstrap gcc libc6-dev iptables ca-certificates curl >/dev/null
+  # Only these three come from trixie (per-package release, not -t trixie: that
+  # would also take trixie's runc and iptables and, through them, a new libc).
+  engine=(docker.io docker-cli docker-compose)
+  [ "$VERSION_CODENAME" = bookworm ] && engine=("${engine[@]/%//trixie}")
+  apt-get install -y -qq --no-install-recommends "${engine[@]}" >/dev/null
+  apt-get install -y -qq --no-install-recommends mmdebstrap gcc libc6-dev libmbedtls-dev iptables ca-certificates curl >/dev/null
 fi
 
 command -v go >/dev/null || die "Go is not installed" "install Go >= 1.24 (it builds the Kubernetes components from the Go module proxy)" 4

@@ -157,9 +157,10 @@ export async function loadNodeImages(docker: DockerEngine, container: string, bu
   return 'loaded';
 }
 
-async function bundleTar(dir: string): Promise<Buffer> {
+async function bundleTar(dir: string): Promise<{ tar: Buffer; files: string[] }> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
+  const files: string[] = [];
   const done = new Promise<void>((resolve, reject) => {
     pack.on('data', (c: unknown) => chunks.push(c as Buffer));
     pack.on('end', resolve);
@@ -175,20 +176,30 @@ async function bundleTar(dir: string): Promise<Buffer> {
         walk(p);
       } else if (!rel.startsWith('images.')) {
         pack.entry({ name: rel, mode: st.mode & 0o777 }, readFileSync(p));
+        files.push(rel);
       }
     }
   };
   walk(dir);
   pack.finalize();
   await done;
-  return Buffer.concat(chunks);
+  return { tar: Buffer.concat(chunks), files };
 }
 
-/** Copies the bundle (without the archive) to the node, then `docker compose up -d` there. */
+/**
+ * Copies the bundle (without the archive) over the one on the node, then runs
+ * `docker compose up -d` there. The folder is updated in place, never replaced:
+ * running services bind-mount its subfolders, and a replaced folder would leave
+ * them looking at a deleted one. Files no longer in the bundle are removed.
+ */
 export async function composeUp(docker: DockerEngine, container: string, bundleDir: string): Promise<void> {
-  const prep = await docker.exec(container, ['sh', '-c', `rm -rf ${NODE_BUNDLE} && mkdir -p ${NODE_BUNDLE}`]);
-  if (prep.code !== 0) throw new HostError(`cannot prepare ${NODE_BUNDLE} on ${container}: ${prep.stderr}`, 'recreate the node: k8s-img down && k8s-img up');
-  await docker.putArchive(container, await bundleTar(bundleDir), NODE_BUNDLE);
+  const { tar: archive, files } = await bundleTar(bundleDir);
+  const prep = await docker.exec(container, ['mkdir', '-p', NODE_BUNDLE]);
+  if (prep.code !== 0) throw new HostError(`cannot create ${NODE_BUNDLE} on ${container}: ${prep.stderr}`, 'recreate the node: k8s-img down && k8s-img up');
+  await docker.putArchive(container, archive, NODE_BUNDLE);
+  const keep = files.map((f) => `./${f}`).join('\n');
+  const stale = 'find . -type f | sort > /tmp/k8s-img-have && printf "%s\\n" "$KEEP" | sort > /tmp/k8s-img-keep && comm -23 /tmp/k8s-img-have /tmp/k8s-img-keep | xargs -r rm -f';
+  await docker.exec(container, ['sh', '-c', stale], { workdir: NODE_BUNDLE, env: [`KEEP=${keep}`] });
   const r = await docker.exec(container, ['docker', 'compose', 'up', '-d', '--remove-orphans'], { workdir: NODE_BUNDLE });
   if (r.code !== 0) {
     throw new ClusterError(`docker compose up on ${container} failed:\n${(r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n')}`, `see \`docker exec ${container} docker ps -a\` and the logs of the failed service`);

@@ -30,10 +30,12 @@ export class ConsoleReporter implements Reporter {
     const line = () => `${FRAMES[frame++ % FRAMES.length]} ${title}${detail ? ` — ${detail}` : ''}`;
     const timer = this.tty ? setInterval(() => this.out.write(`\r\x1b[2K${line()}`), 100) : undefined;
     if (!this.tty) this.out.write(`• ${title} ...\n`);
+    let lastText = '';
     const update = (d: string) => {
       detail = d;
-      // Without a terminal, print a progress line at most every 15 s.
-      if (!this.tty && Date.now() - lastPrinted > 15000) {
+      // Without a terminal, print a changed progress line at most every 15 s.
+      if (!this.tty && d !== lastText && Date.now() - lastPrinted > 15000) {
+        lastText = d;
         lastPrinted = Date.now();
         this.out.write(`  ${title}: ${d}\n`);
       }

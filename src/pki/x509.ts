@@ -1,13 +1,10 @@
 // Thin helpers over @peculiar/x509: ECDSA P-256 keys (PKCS#8 PEM), certificates
 // shaped as kubeadm's so Go's TLS stack (apiserver, kubelet, etcd) accepts them.
-import type * as X509 from '@peculiar/x509';
+// @peculiar/x509 v2 loads tsyringe, which needs the Reflect metadata API at import time.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
 import { CA_YEARS, LEAF_DAYS, type CASpec, type LeafSpec } from '../plan/pki.js';
 
-// @peculiar/x509 v2 loads tsyringe, which throws at import time unless the Reflect
-// metadata API exists; no polyfill package is installed, so the library is imported
-// only after installing the small subset tsyringe uses.
-installReflectMetadata();
-const x509: typeof X509 = await import('@peculiar/x509');
 x509.cryptoProvider.set(globalThis.crypto);
 
 const subtle = globalThis.crypto.subtle;
@@ -70,7 +67,7 @@ export async function issueLeaf(spec: LeafSpec, ca: KeyPairPem, now: Date, exist
     server: [x509.ExtendedKeyUsage.serverAuth],
     both: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
   }[spec.usage];
-  const extensions: X509.Extension[] = [
+  const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
     new x509.ExtendedKeyUsageExtension(usages),
@@ -161,7 +158,7 @@ async function keyPairFromPem(pem: string): Promise<CryptoKeyPair> {
 }
 
 /** O= first, then CN=, as Go and OpenSSL order them; explicit string types so no value is parsed as escapes or hex. */
-function subjectName(commonName: string, organizations: string[]): X509.Name {
+function subjectName(commonName: string, organizations: string[]): x509.Name {
   const value = (v: string) => (x509.Name.isPrintableString(v) ? { printableString: v } : { utf8String: v });
   return new x509.Name([...organizations.map((o) => ({ O: [value(o)] })), { CN: [value(commonName)] }]);
 }
@@ -175,35 +172,4 @@ function randomSerial(): string {
 
 function bytesEqual(a: ArrayBuffer, b: ArrayBuffer): boolean {
   return Buffer.from(a).equals(Buffer.from(b));
-}
-
-/** The part of the Reflect metadata API (reflect-metadata) that tsyringe calls, kept in a WeakMap. */
-function installReflectMetadata(): void {
-  const R = Reflect as unknown as Record<string, unknown>;
-  if (typeof R.getMetadata === 'function') return;
-  const store = new WeakMap<object, Map<string | symbol | undefined, Map<unknown, unknown>>>();
-  const table = (target: object, prop: string | symbol | undefined, create: boolean) => {
-    let byProp = store.get(target);
-    if (!byProp && create) store.set(target, (byProp = new Map()));
-    let t = byProp?.get(prop);
-    if (!t && byProp && create) byProp.set(prop, (t = new Map()));
-    return t;
-  };
-  const getOwnMetadata = (key: unknown, target: object, prop?: string | symbol) => table(target, prop, false)?.get(key);
-  const getMetadata = (key: unknown, target: object, prop?: string | symbol): unknown => {
-    for (let o: object | null = target; o; o = Object.getPrototypeOf(o) as object | null) {
-      const t = table(o, prop, false);
-      if (t?.has(key)) return t.get(key);
-    }
-    return undefined;
-  };
-  const defineMetadata = (key: unknown, value: unknown, target: object, prop?: string | symbol) => void table(target, prop, true)!.set(key, value);
-  Object.assign(Reflect, {
-    defineMetadata,
-    getOwnMetadata,
-    getMetadata,
-    hasOwnMetadata: (key: unknown, target: object, prop?: string | symbol) => table(target, prop, false)?.has(key) ?? false,
-    hasMetadata: (key: unknown, target: object, prop?: string | symbol) => getMetadata(key, target, prop) !== undefined,
-    metadata: (key: unknown, value: unknown) => (target: object, prop?: string | symbol) => defineMetadata(key, value, target, prop),
-  });
 }

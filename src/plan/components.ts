@@ -303,7 +303,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
     files: (c) => [
       ...kubeconfig(c, 'kubeconfig', 'controller-manager'),
       secret('pki/sa.key', 'sa.key'),
-      ...(c.secure ? [secret('pki/ca.crt', 'ca.crt'), secret('pki/ca.key', 'ca.key'), secret('pki/front-proxy-ca.crt', 'front-proxy-ca.crt')] : []),
+      ...(c.secure ? [secret('pki/ca.key', 'ca.key'), secret('pki/front-proxy-ca.crt', 'front-proxy-ca.crt')] : []),
     ],
     health: () => ({ url: 'https://127.0.0.1:10257/healthz' }),
     dependsOn: [{ service: 'kube-apiserver', condition: 'service_healthy' }],
@@ -318,7 +318,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
     ports: () => [port(10259, 'health/metrics (TLS)')],
     files: (c) => [
       ...kubeconfig(c, 'kubeconfig', 'scheduler'),
-      ...(c.secure ? [secret('pki/ca.crt', 'ca.crt'), secret('pki/front-proxy-ca.crt', 'front-proxy-ca.crt')] : []),
+      ...(c.secure ? [secret('pki/front-proxy-ca.crt', 'front-proxy-ca.crt')] : []),
     ],
     health: () => ({ url: 'https://127.0.0.1:10259/livez' }),
     dependsOn: [{ service: 'kube-apiserver', condition: 'service_healthy' }],
@@ -344,7 +344,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
     ],
     files: (c) => [
       ...kubeconfig(c, 'kubeconfig', 'admin'),
-      { path: 'manifests/calico-rbac.yaml', mode: 0o644, template: 'addons/calico-rbac.yaml', data: { secure: c.secure } },
+      { path: 'manifests/rbac.yaml', mode: 0o644, template: 'addons/rbac.yaml', data: { secure: c.secure } },
       {
         path: 'manifests/coredns.yaml',
         mode: 0o644,
@@ -381,7 +381,6 @@ export const COMPONENTS: readonly ComponentDef[] = [
         data: { node: c.node.name, mtu: c.config.networking.calico.mtu },
       },
       ...kubeconfig(c, 'calico-kubeconfig', 'calico-cni', '/etc/cni/net.d/pki'),
-      ...(c.secure ? [secret('pki/ca.crt', 'ca.crt')] : []),
     ],
     dependsOn: [afterHostPrep],
   },
@@ -424,7 +423,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
         },
       },
       ...(c.secure
-        ? [secret('pki/ca.crt', 'ca.crt'), secret('pki/kubelet-serving.crt', `kubelet-serving-${c.node.name}.crt`), secret('pki/kubelet-serving.key', `kubelet-serving-${c.node.name}.key`)]
+        ? [secret('pki/kubelet-serving.crt', `kubelet-serving-${c.node.name}.crt`), secret('pki/kubelet-serving.key', `kubelet-serving-${c.node.name}.key`)]
         : []),
     ],
     health: () => ({ url: 'http://127.0.0.1:10248/healthz', startPeriodSeconds: 120 }),
@@ -474,7 +473,6 @@ export const COMPONENTS: readonly ComponentDef[] = [
     ],
     files: (c) => [
       ...kubeconfig(c, 'kubeconfig', 'calico-node'),
-      ...(c.secure ? [secret('pki/ca.crt', 'ca.crt')] : []),
     ],
     health: () => ({ url: 'http://127.0.0.1:9099/readiness', test: ['calico-node', '-felix-live', '-felix-ready'], startPeriodSeconds: 120 }),
     dependsOn: [afterHostPrep],

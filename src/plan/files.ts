@@ -59,5 +59,10 @@ export function kubeconfig(c: NodeContext, path: string, user: string, pkiDir = 
     },
   };
   if (!c.secure) return [spec];
-  return [spec, { path: `${pkiRel}/${cred}.crt`, mode: 0o644, secret: `${cred}.crt` }, { path: `${pkiRel}/${cred}.key`, mode: 0o600, secret: `${cred}.key` }];
+  return [
+    spec,
+    { path: `${pkiRel}/ca.crt`, mode: 0o644, secret: 'ca.crt' },
+    { path: `${pkiRel}/${cred}.crt`, mode: 0o644, secret: `${cred}.crt` },
+    { path: `${pkiRel}/${cred}.key`, mode: 0o600, secret: `${cred}.key` },
+  ];
 }

@@ -1,5 +1,6 @@
 // ClusterPlan + templates + secrets → the files of every node bundle. Pure:
 // the same inputs give byte-identical output.
+import { createHash } from 'node:crypto';
 import type { ClusterPlan, FileSpec, NodePlan } from '../plan/types.js';
 import { composeBody } from './compose.js';
 import { TemplateRenderer, type TemplateSet } from './templates.js';
@@ -20,7 +21,18 @@ export function renderBundles(plan: ClusterPlan, templates: TemplateSet, secrets
 }
 
 function renderNode(plan: ClusterPlan, node: NodePlan, r: TemplateRenderer, secrets: Secrets): BundleFile[] {
-  const files: BundleFile[] = [
+  const files: BundleFile[] = [];
+  const hashes: Record<string, string> = {};
+  for (const s of node.services) {
+    const h = createHash('sha256');
+    for (const f of s.files) {
+      const content = fileContent(f, r, secrets);
+      files.push({ path: `${s.name}/${f.path}`, mode: f.mode, content });
+      h.update(`${f.path}\0${f.mode}\0${content}\0`);
+    }
+    hashes[s.name] = h.digest('hex').slice(0, 16);
+  }
+  files.push(
     {
       path: 'compose.yaml',
       mode: 0o644,
@@ -30,13 +42,10 @@ function renderNode(plan: ClusterPlan, node: NodePlan, r: TemplateRenderer, secr
         cluster: plan.cluster,
         mode: plan.mode,
         services: node.services.map((s) => s.name).join(', '),
-        body: composeBody(plan, node),
+        body: composeBody(plan, node, hashes),
       }),
     },
-  ];
-  for (const s of node.services) {
-    for (const f of s.files) files.push({ path: `${s.name}/${f.path}`, mode: f.mode, content: fileContent(f, r, secrets) });
-  }
+  );
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 

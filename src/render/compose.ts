@@ -8,6 +8,8 @@ export const LABEL = {
   node: 'io.k8s-img.node',
   role: 'io.k8s-img.role',
   component: 'io.k8s-img.component',
+  /** Hash of the service's files: when they change, `docker compose up -d` recreates the service. */
+  configHash: 'io.k8s-img.config-hash',
 } as const;
 
 export function projectName(plan: ClusterPlan): string {
@@ -16,7 +18,7 @@ export function projectName(plan: ClusterPlan): string {
 
 const seconds = (n: number) => `${n}s`;
 
-function service(plan: ClusterPlan, node: NodePlan, s: ServicePlan): Record<string, unknown> {
+function service(plan: ClusterPlan, node: NodePlan, s: ServicePlan, configHash: string | undefined): Record<string, unknown> {
   const p = s.privileges;
   const out: Record<string, unknown> = {
     image: s.image,
@@ -62,6 +64,7 @@ function service(plan: ClusterPlan, node: NodePlan, s: ServicePlan): Record<stri
     [LABEL.node]: node.name,
     [LABEL.role]: node.roles.join(','),
     [LABEL.component]: s.name,
+    ...(configHash ? { [LABEL.configHash]: configHash } : {}),
   };
   // Logs stay bounded on long-running nodes.
   out.logging = { driver: 'json-file', options: { 'max-size': '50m', 'max-file': '3' } };
@@ -69,14 +72,14 @@ function service(plan: ClusterPlan, node: NodePlan, s: ServicePlan): Record<stri
 }
 
 /** The compose document as an object (validated against the Compose Specification in tests). */
-export function composeDocument(plan: ClusterPlan, node: NodePlan): Record<string, unknown> {
+export function composeDocument(plan: ClusterPlan, node: NodePlan, configHashes: Record<string, string> = {}): Record<string, unknown> {
   return {
     name: projectName(plan),
-    services: Object.fromEntries(node.services.map((s) => [s.name, service(plan, node, s)])),
+    services: Object.fromEntries(node.services.map((s) => [s.name, service(plan, node, s, s.files.length > 0 ? configHashes[s.name] : undefined)])),
   };
 }
 
-export function composeBody(plan: ClusterPlan, node: NodePlan): string {
+export function composeBody(plan: ClusterPlan, node: NodePlan, configHashes: Record<string, string> = {}): string {
   // YAML 1.1 output quotes words like `no` that older parsers read as booleans.
-  return YAML.stringify(composeDocument(plan, node), { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' });
+  return YAML.stringify(composeDocument(plan, node, configHashes), { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' });
 }

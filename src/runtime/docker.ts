@@ -213,6 +213,19 @@ export class DockerEngine {
     return { code: info.ExitCode ?? -1, stdout, stderr };
   }
 
+  /** What a container printed (stdout and stderr, in order). */
+  async logs(container: string, tail?: number): Promise<string> {
+    const raw = (await this.api.getContainer(container).logs({ stdout: true, stderr: true, follow: false, ...(tail ? { tail } : {}) })) as unknown as Buffer;
+    // Multiplexed frames: 8-byte header (stream, 0, 0, 0, big-endian length), then the payload.
+    let out = '';
+    for (let i = 0; i + 8 <= raw.length; ) {
+      const len = raw.readUInt32BE(i + 4);
+      out += raw.subarray(i + 8, i + 8 + len).toString('utf8');
+      i += 8 + len;
+    }
+    return out;
+  }
+
   /** Copies a tar archive into a container at `path` (like scp to a machine). */
   async putArchive(container: string, tar: NodeJS.ReadableStream | Buffer, path: string): Promise<void> {
     await this.api.getContainer(container).putArchive(tar as never, { path });

@@ -62,7 +62,9 @@ describe('every compose.yaml follows the Compose Specification', () => {
         const doc = YAML.parse(compose.content);
         assert.deepEqual(validate(doc), [], `${node}/compose.yaml`);
         assert.equal(doc.version, undefined, 'no version: key (Compose Specification v2)');
-        assert.deepEqual(doc, JSON.parse(JSON.stringify(composeDocument(plan, plan.nodes.find((n) => n.name === node)!))));
+        const services = Object.keys(doc.services);
+        const hashes = Object.fromEntries(services.map((s) => [s, doc.services[s].labels['io.k8s-img.config-hash']]));
+        assert.deepEqual(doc, JSON.parse(JSON.stringify(composeDocument(plan, plan.nodes.find((n) => n.name === node)!, hashes))));
       }
     });
   }
@@ -84,5 +86,20 @@ describe('rendered component files parse', () => {
         }
       }
     }
+  });
+});
+
+describe('config hashes', () => {
+  it('a changed file recreates exactly the services that mount it', () => {
+    const plan = planCluster(loadFixture('valid/tutorial-simple.yaml'));
+    const hashes = (secrets: Record<string, string>) => {
+      const compose = renderBundles(plan, templates, secrets).get('sm1')!.find((f) => f.path === 'compose.yaml')!;
+      const doc = YAML.parse(compose.content);
+      return Object.fromEntries(Object.entries(doc.services as Record<string, { labels: Record<string, string> }>).map(([k, v]) => [k, v.labels['io.k8s-img.config-hash']]));
+    };
+    const before = hashes(fakeSecrets(plan));
+    const after = hashes({ ...fakeSecrets(plan), 'sa.key': '-----ANOTHER KEY-----\n' });
+    const changed = Object.keys(before).filter((k) => before[k] !== after[k]).sort();
+    assert.deepEqual(changed, ['kube-apiserver', 'kube-controller-manager']);
   });
 });

@@ -16,7 +16,7 @@ export const upCommand: CommandModule<object, { config?: string }> = {
       [
         '',
         `Cluster "${r.plan.cluster}" is up (${r.plan.mode} mode): ${r.plan.nodes.length} nodes Ready (${nodes}), CoreDNS ready.`,
-        `  after docker compose up: API ${t.apiReady.toFixed(1)} s, nodes Ready ${t.nodesReady.toFixed(1)} s, DNS ${t.dnsReady.toFixed(1)} s (whole run ${t.total.toFixed(0)} s)`,
+        `  since the start: API ready ${t.apiReady.toFixed(1)} s, all nodes Ready ${t.nodesReady.toFixed(1)} s, DNS ready ${t.dnsReady.toFixed(1)} s`,
         '',
         'Next:',
         `  export KUBECONFIG=${r.kubeconfig}`,

@@ -1,0 +1,26 @@
+// Shared set-up of the integration suites: a real engine, real images.
+// Ryuk (testcontainers' reaper) needs an image pull, which this network forbids:
+// the suites remove what they start themselves, found by label.
+process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+
+import { join } from 'node:path';
+import { parseClusterConfig } from '../../src/config/load.js';
+import type { ResolvedConfig } from '../../src/config/defaults.js';
+import { fetchAndBuild } from '../../src/pipeline/artifacts.js';
+import type { BuiltImage } from '../../src/pipeline/build.js';
+import { ConsoleReporter } from '../../src/pipeline/progress.js';
+import { readFixture } from '../helpers/fixtures.js';
+
+export const TEST_LABELS = { 'io.k8s-img.managed': 'true', 'io.k8s-img.test': 'true' };
+
+export function fixtureConfig(name: string): ResolvedConfig {
+  return parseClusterConfig(readFixture(join('valid', name)), name).config;
+}
+
+let built: Promise<BuiltImage[]> | undefined;
+
+/** fetch + build, as `k8s-img build` does (cached: fast after the first run on a machine). */
+export function ensureImages(config: ResolvedConfig): Promise<BuiltImage[]> {
+  built ??= fetchAndBuild(config, new ConsoleReporter(process.stderr));
+  return built;
+}

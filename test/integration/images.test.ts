@@ -1,0 +1,173 @@
+// Issue 3: every image starts and reports its version; etcd and the apiserver
+// really serve; builds are content-addressed; save archives load into a clean engine.
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { GenericContainer, Network, Wait, type StartedTestContainer } from 'testcontainers';
+import { findRelease } from '../../src/config/versions.js';
+import { buildImages, buildNodeImage } from '../../src/pipeline/build.js';
+import { fetchBinaries } from '../../src/pipeline/fetch.js';
+import { silentReporter } from '../../src/pipeline/progress.js';
+import { saveNodeArchives } from '../../src/pipeline/save.js';
+import { IMAGES } from '../../src/plan/images.js';
+import { planCluster } from '../../src/plan/plan.js';
+import { IMAGE_IDS } from '../../src/plan/types.js';
+import { renderBundles } from '../../src/render/bundle.js';
+import { BinaryCache } from '../../src/runtime/bincache.js';
+import { DockerEngine } from '../../src/runtime/docker.js';
+import { GoToolchain } from '../../src/runtime/gotool.js';
+import { PACKAGE_ROOT, cacheDir } from '../../src/runtime/paths.js';
+import { StateDir, basicIssuer } from '../../src/runtime/state.js';
+import { loadTemplates } from '../../src/runtime/templates.js';
+import { TEST_LABELS, ensureImages, fixtureConfig } from './harness.js';
+
+const config = fixtureConfig('tutorial-simple.yaml');
+const release = findRelease(config.kubernetesVersion)!;
+const docker = new DockerEngine();
+const started: StartedTestContainer[] = [];
+
+before(async () => {
+  await ensureImages(config);
+});
+
+after(async () => {
+  for (const c of started) await c.stop({ remove: true, removeVolumes: true }).catch(() => undefined);
+});
+
+describe('every image starts and reports the expected version', () => {
+  for (const id of IMAGE_IDS) {
+    const def = IMAGES[id];
+    it(`${id}: ${def.versionCommand.join(' ')}`, async () => {
+      const ref = planCluster(config).images[id];
+      const c = await new GenericContainer(ref)
+        .withEntrypoint([def.versionCommand[0]!])
+        .withCommand(def.versionCommand.slice(1))
+        .withLabels(TEST_LABELS)
+        .withWaitStrategy(Wait.forOneShotStartup())
+        .start();
+      started.push(c);
+      const out = await containerOutput(c);
+      assert.match(out, new RegExp(def.expectVersion(release).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), `${ref} printed:\n${out}`);
+    });
+  }
+});
+
+describe('components really serve', () => {
+  it('etcd answers its health endpoint and etcdctl endpoint health', async () => {
+    const ref = planCluster(config).images.etcd;
+    const etcd = await new GenericContainer(ref)
+      .withCommand(['--data-dir=/tmp/etcd', '--listen-client-urls=http://0.0.0.0:2379', '--advertise-client-urls=http://127.0.0.1:2379', '--listen-metrics-urls=http://0.0.0.0:2381'])
+      .withExposedPorts(2379, 2381)
+      .withLabels(TEST_LABELS)
+      .withWaitStrategy(Wait.forHttp('/readyz', 2381).forStatusCode(200))
+      .start();
+    started.push(etcd);
+    const health = await etcd.exec(['/usr/local/bin/etcdctl', '--endpoints=http://127.0.0.1:2379', 'endpoint', 'health']);
+    assert.equal(health.exitCode, 0, health.output);
+    assert.match(health.output, /is healthy/);
+    const probe = await etcd.exec(['/usr/local/bin/k8s-img-probe', 'http://127.0.0.1:2381/livez']);
+    assert.equal(probe.exitCode, 0, probe.output);
+  });
+
+  it('kube-apiserver with etcd reaches /readyz (TLS, with its generated flags and files)', async () => {
+    const plan = planCluster(config);
+    const state = new StateDir(mkdtempSync(join(tmpdir(), 'k8s-img-state-')));
+    const secrets = await state.ensure(plan, [basicIssuer]);
+    const sm1 = renderBundles(plan, loadTemplates(), secrets).get('sm1')!;
+    const apiserver = plan.nodes.find((n) => n.name === 'sm1')!.services.find((s) => s.name === 'kube-apiserver')!;
+    const network = await new Network().start();
+    const etcd = await new GenericContainer(plan.images.etcd)
+      .withNetwork(network)
+      .withNetworkAliases('etcd')
+      .withCommand(['--data-dir=/tmp/etcd', '--listen-client-urls=http://0.0.0.0:2379', '--advertise-client-urls=http://etcd:2379'])
+      .withLabels(TEST_LABELS)
+      .withWaitStrategy(Wait.forLogMessage(/ready to serve client requests/))
+      .start();
+    started.push(etcd);
+    // The node's address does not exist here: etcd is "etcd", the apiserver advertises its own IP.
+    const args = apiserver.command
+      .map((a) => (a.startsWith('--etcd-servers=') ? '--etcd-servers=http://etcd:2379' : a))
+      .filter((a) => !a.startsWith('--advertise-address='));
+    const api = await new GenericContainer(plan.images['kube-apiserver'])
+      .withNetwork(network)
+      .withCommand(args)
+      .withTmpFs({ '/var/run/kubernetes': 'rw', '/var/log/kubernetes': 'rw' })
+      .withCopyContentToContainer(sm1.filter((f) => f.path.startsWith('kube-apiserver/')).map((f) => ({ content: f.content, target: `/etc/kubernetes/${f.path.slice('kube-apiserver/'.length)}`, mode: f.mode })))
+      .withExposedPorts(6443)
+      .withLabels(TEST_LABELS)
+      .withWaitStrategy(Wait.forHttp('/readyz', 6443).usingTls().allowInsecure().forStatusCode(200))
+      .withStartupTimeout(120_000)
+      .start();
+    started.push(api);
+    const probe = await api.exec(['/usr/local/bin/k8s-img-probe', 'https://127.0.0.1:6443/readyz']);
+    assert.equal(probe.exitCode, 0, probe.output);
+    assert.match(probe.output, /200 OK/);
+    await api.stop({ remove: true });
+    await etcd.stop({ remove: true });
+    await network.stop();
+  });
+});
+
+describe('builds are content-addressed', () => {
+  const cache = new BinaryCache(cacheDir());
+  const workDir = join(cache.root, 'work');
+
+  it('a second build rebuilds nothing', async () => {
+    const bins = await fetchBinaries({ config, cache, go: new GoToolchain(), reporter: silentReporter });
+    const again = await buildImages({ config, bins, docker, reporter: silentReporter, workDir });
+    assert.deepEqual(again.filter((i) => i.status !== 'up to date').map((i) => i.ref), []);
+    assert.equal(again.length, IMAGE_IDS.length);
+  });
+
+  it('a changed input rebuilds only the affected image', async () => {
+    const script = join(PACKAGE_ROOT, 'images', 'host-prep', 'k8s-img-host-prep');
+    const original = readFileSync(script, 'utf8');
+    const bins = await fetchBinaries({ config, cache, go: new GoToolchain(), reporter: silentReporter });
+    try {
+      appendFileSync(script, `\n# changed by the integration test ${Date.now()}\n`);
+      const changed = await buildImages({ config, bins, docker, reporter: silentReporter, workDir });
+      assert.deepEqual(changed.filter((i) => i.status === 'built').map((i) => i.id), ['host-prep']);
+    } finally {
+      writeFileSync(script, original);
+    }
+    const restored = await buildImages({ config, bins, docker, reporter: silentReporter, workDir });
+    assert.deepEqual(restored.filter((i) => i.status === 'built').map((i) => i.id), ['host-prep']);
+  });
+});
+
+describe('save', () => {
+  it('per-node archives load into a clean engine and hold exactly that node\'s images', async () => {
+    const plan = planCluster(config);
+    const out = mkdtempSync(join(tmpdir(), 'k8s-img-save-'));
+    const archives = await saveNodeArchives(plan, docker, out, silentReporter);
+    assert.deepEqual(archives.map((a) => a.node), ['sm1', 'sw1', 'sw2']);
+    const node = await buildNodeImage({ config, docker, reporter: silentReporter, workDir: join(cacheDir(), 'work') });
+    for (const a of archives) {
+      const sums = readFileSync(join(out, a.node, 'images.sha256'), 'utf8');
+      assert.match(sums, new RegExp(`^${a.sha256}  images.tar`));
+      // A clean engine: a fresh node container running its own dockerd.
+      const engine = await new GenericContainer(node.ref)
+        .withPrivilegedMode()
+        .withTmpFs({ '/run': 'rw,exec', '/tmp': 'rw' })
+        .withBindMounts([{ source: join(out, a.node), target: '/archive', mode: 'ro' }])
+        .withLabels(TEST_LABELS)
+        .withWaitStrategy(Wait.forLogMessage(/ready/))
+        .start();
+      started.push(engine);
+      const load = await engine.exec(['docker', 'load', '-i', '/archive/images.tar']);
+      assert.equal(load.exitCode, 0, load.output);
+      const list = await engine.exec(['docker', 'images', '--format', '{{.Repository}}:{{.Tag}}']);
+      const expected = plan.nodes.find((n) => n.name === a.node)!.images.map((id) => plan.images[id]).sort();
+      assert.deepEqual(list.output.trim().split('\n').sort(), expected);
+      await engine.stop({ remove: true, removeVolumes: true });
+    }
+    rmSync(out, { recursive: true, force: true });
+  });
+});
+
+/** Everything a (finished) container printed. */
+function containerOutput(c: StartedTestContainer): Promise<string> {
+  return docker.logs(c.getId());
+}
