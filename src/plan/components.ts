@@ -237,8 +237,6 @@ export const COMPONENTS: readonly ComponentDef[] = [
     privileged: true,
     pidHost: true,
     args: () => [],
-    // /run/xtables.lock must be a file before kube-proxy and calico-node bind it (Docker would make a folder).
-    volumes: () => [{ source: '/run', target: '/host/run', readOnly: false }],
   },
   {
     name: 'etcd',
@@ -438,7 +436,9 @@ export const COMPONENTS: readonly ComponentDef[] = [
     writableRootfs: true,
     args: () => [`--config=${CONF}/config.yaml`, '--v=1'],
     ports: () => [port(10256, 'health', '127.0.0.1'), port(10249, 'metrics', '127.0.0.1')],
-    volumes: () => [hostPath('/lib/modules', true), hostPath('/run/xtables.lock')],
+    // The host's /run, not just /run/xtables.lock: after a reboot the lock file does not
+    // exist yet and Docker would create a folder in its place.
+    volumes: () => [hostPath('/lib/modules', true), hostPath('/run', false, 'rslave')],
     files: (c) => [
       ...kubeconfig(c, 'kubeconfig', 'kube-proxy'),
       {
@@ -466,8 +466,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
         : [port(179, 'BGP', c.node.address), port(9099, 'felix health', '127.0.0.1')],
     volumes: () => [
       hostPath('/lib/modules', true),
-      hostPath('/run/xtables.lock'),
-      hostPath('/var/run/calico'),
+      hostPath('/run', false, 'rslave'), // xtables.lock and /run/calico
       hostPath('/var/lib/calico'),
       hostPath('/var/log/calico'),
     ],
