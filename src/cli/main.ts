@@ -6,9 +6,11 @@ import { UsageError } from '../errors.js';
 import { buildCommand } from './commands/build.js';
 import { certsCommand } from './commands/certs.js';
 import { downCommand } from './commands/down.js';
+import { saveCommand } from './commands/save.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import { verifyCommand } from './commands/verify.js';
+import { versionsCommand } from './commands/versions.js';
 import { fetchCommand } from './commands/fetch.js';
 import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
@@ -27,11 +29,13 @@ export async function main(argv: string[]): Promise<number> {
       .command(generateCommand)
       .command(fetchCommand)
       .command(buildCommand)
+      .command(saveCommand)
       .command(upCommand)
       .command(downCommand)
       .command(statusCommand)
       .command(verifyCommand)
       .command(certsCommand)
+      .command(versionsCommand)
       .demandCommand(1, 'name a command')
       .strict()
       .help()

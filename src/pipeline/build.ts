@@ -78,7 +78,7 @@ function prepareContext(id: ImageId, def: ImageDef, ctx: BuildContext, dockerfil
       inputs.push(`${e.to} -> ${e.link}`);
     }
   }
-  if (def.base === 'scratch') {
+  if (def.base === 'scratch' && !def.bare) {
     const etc = join(root, 'etc');
     mkdirSync(join(etc, 'ssl', 'certs'), { recursive: true });
     writeFileSync(join(etc, 'passwd'), PASSWD);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/defaults.js';
 import { findRelease } from '../config/versions.js';
 import { FetchError } from '../errors.js';
-import { goDirective, groups, versionCheck, wrapperGoMod, type CRecipe, type GoRecipe, type Group, type LocalGoRecipe } from '../fetch/recipes.js';
+import { goDirective, groups, versionCheck, wrapperGoMod, type CRecipe, type GoRecipe, type Group, type GroupId, type LocalGoRecipe } from '../fetch/recipes.js';
 import type { BinaryName } from '../plan/images.js';
 import { createTarGz, extractTarGz } from '../runtime/archive.js';
 import { BinaryCache, sha256File, type BinaryInfo } from '../runtime/bincache.js';
@@ -57,9 +57,10 @@ function cacheSource(g: Group, source: string): string {
   return `go-${shortHash(g.go)}`;
 }
 
-export async function fetchBinaries(ctx: FetchContext): Promise<FetchedBinaries> {
+/** Fetches every group (or only `only`); returns where each binary is. */
+export async function fetchBinaries(ctx: FetchContext, only?: readonly GroupId[]): Promise<FetchedBinaries> {
   const out: Partial<FetchedBinaries> = {};
-  for (const g of groupsFor(ctx.config)) {
+  for (const g of groupsFor(ctx.config).filter((x) => !only || only.includes(x.id))) {
     const source = sourceOf(g, ctx.config);
     const add = (bins: Record<string, BinaryInfo>, src: string) => {
       for (const [name, info] of Object.entries(bins)) out[name as BinaryName] = { ...info, group: g.id, version: g.version, source: src, upstream: g.upstream };
@@ -202,8 +203,8 @@ async function checkDir(g: Group, ctx: FetchContext): Promise<Record<string, Bin
  * Writes the fetched binaries as a release mirror (<dir>/<group>/<version>/<archive> plus
  * its checksum file), the layout binaries.source: release reads.
  */
-export async function exportMirror(config: ResolvedConfig, bins: FetchedBinaries, outDir: string, reporter: Reporter): Promise<void> {
-  for (const g of groupsFor(config)) {
+export async function exportMirror(config: ResolvedConfig, bins: FetchedBinaries, outDir: string, reporter: Reporter, only?: readonly GroupId[]): Promise<void> {
+  for (const g of groupsFor(config).filter((x) => !only || only.includes(x.id))) {
     const rel = g.release;
     if (!rel) continue;
     await reporter.step(`Archiving ${g.id} ${g.version}`, async () => {

@@ -1,12 +1,14 @@
 // save: per node, one archive with exactly the images that node needs, and a
 // checksum manifest. With the node's bundle it is all the node needs:
 //   docker load -i images.tar && docker compose up -d
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildError } from '../errors.js';
 import type { ClusterPlan } from '../plan/types.js';
 import { sha256File } from '../runtime/bincache.js';
 import type { DockerEngine } from '../runtime/docker.js';
+import { cacheDir } from '../runtime/paths.js';
 import type { Reporter } from './progress.js';
 
 export interface NodeArchive {
@@ -22,7 +24,12 @@ function listing(images: { ref: string; id: string }[]): string {
   return images.map((i) => `${i.ref} ${i.id}\n`).join('');
 }
 
-export async function saveNodeArchives(plan: ClusterPlan, docker: DockerEngine, outDir: string, reporter: Reporter): Promise<NodeArchive[]> {
+/**
+ * Saves each node's archive into `outDir/<node>/`. Archives are kept in `archiveCache`
+ * by content (the exact image IDs), so another cluster or bundle folder with the same
+ * images gets a hard link instead of another `docker save`.
+ */
+export async function saveNodeArchives(plan: ClusterPlan, docker: DockerEngine, outDir: string, reporter: Reporter, archiveCache = join(cacheDir(), 'archives')): Promise<NodeArchive[]> {
   const out: NodeArchive[] = [];
   for (const node of plan.nodes) {
     const refs = node.images.map((id) => plan.images[id]);
@@ -46,20 +53,48 @@ export async function saveNodeArchives(plan: ClusterPlan, docker: DockerEngine, 
       continue;
     }
     mkdirSync(dir, { recursive: true });
-    const tmp = join(dir, `.images.tar.tmp-${process.pid}`);
-    const sha256 = await reporter.step(`Saving ${images.length} images for ${node.name}`, async () => {
-      try {
-        await docker.save(refs, tmp);
-        return await sha256File(tmp);
-      } catch (e) {
-        rmSync(tmp, { force: true });
-        throw e;
-      }
-    });
-    renameSync(tmp, file);
+    const key = createHash('sha256').update(listing(images)).digest('hex').slice(0, 20);
+    const cached = join(archiveCache, `${key}.tar`);
+    let sha256: string;
+    if (existsSync(cached) && existsSync(`${cached}.sha256`)) {
+      sha256 = readFileSync(`${cached}.sha256`, 'utf8').trim();
+    } else {
+      mkdirSync(archiveCache, { recursive: true });
+      const tmp = join(archiveCache, `.${key}.tar.tmp-${process.pid}`);
+      sha256 = await reporter.step(`Saving ${images.length} images for ${node.name}`, async () => {
+        try {
+          await docker.save(refs, tmp);
+          return await sha256File(tmp);
+        } catch (e) {
+          rmSync(tmp, { force: true });
+          throw e;
+        }
+      });
+      renameSync(tmp, cached);
+      writeFileSync(`${cached}.sha256`, `${sha256}\n`);
+      pruneArchives(archiveCache);
+    }
+    rmSync(file, { force: true });
+    try {
+      linkSync(cached, file);
+    } catch {
+      copyFileSync(cached, file); // another file system
+    }
     writeFileSync(sumFile, `${sha256}  images.tar\n`);
     writeFileSync(listFile, listing(images));
     out.push({ node: node.name, file, sha256, images, status: 'saved' });
   }
   return out;
+}
+
+/** Keeps the archive cache to its newest few entries. */
+function pruneArchives(dir: string, keep = 8): void {
+  const tars = readdirSync(dir)
+    .filter((f) => f.endsWith('.tar'))
+    .map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
+  for (const { f } of tars.slice(keep)) {
+    rmSync(join(dir, f), { force: true });
+    rmSync(join(dir, `${f}.sha256`), { force: true });
+  }
 }

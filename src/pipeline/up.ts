@@ -61,16 +61,23 @@ export async function up(configPath: string | undefined, reporter: Reporter, doc
   await saveNodeArchives(plan, docker, bundles, reporter);
 
   await reporter.step(`Starting ${plan.nodes.length} node containers on ${localSubnet(config)}`, () => provisionNodes(docker, plan, config, node.ref));
+  // Loads run on all nodes at once (each node has its own engine); compose then starts
+  // the nodes in dependency order.
+  await reporter.step(`docker load on ${plan.nodes.length} nodes`, async (update) => {
+    let done = 0;
+    await Promise.all(
+      plan.nodes.map(async (n) => {
+        const container = names.node(plan.cluster, n.name);
+        await waitNodeEngine(docker, container);
+        await loadNodeImages(docker, container, join(bundles, n.name));
+        update(`${++done}/${plan.nodes.length} nodes loaded`);
+      }),
+    );
+  });
   for (const n of startOrder(plan.nodes)) {
-    const container = names.node(plan.cluster, n.name);
-    await reporter.step(`${n.name}: docker load, docker compose up -d`, async (update) => {
-      await waitNodeEngine(docker, container);
-      update('docker load');
-      await loadNodeImages(docker, container, join(bundles, n.name));
-      update('docker compose up -d');
-      await composeUp(docker, container, join(bundles, n.name));
-    });
+    await reporter.step(`${n.name}: docker compose up -d`, () => composeUp(docker, names.node(plan.cluster, n.name), join(bundles, n.name)));
   }
+
   const kubeconfig = adminKubeconfigPath(state);
   writeFileAtomic(kubeconfig, adminKubeconfig(plan, result.secrets), 0o600);
   const kube = new KubeClient(credentialsFromKubeconfig(kubeconfig));

@@ -26,6 +26,8 @@ export interface ImageDef {
   tag: (v: ComponentVersions) => string;
   /** scratch: static binaries only; tools: the Debian userland (iptables, mount, ...). */
   base: 'scratch' | 'tools';
+  /** scratch images get CA certificates and a user table, unless bare (pause needs neither). */
+  bare?: boolean;
   layout: LayoutEntry[];
   user: string;
   entrypoint: string[];
@@ -147,6 +149,7 @@ export const IMAGES: Record<ImageId, ImageDef> = {
   pause: {
     tag: (v) => v.pause,
     base: 'scratch',
+    bare: true,
     layout: [{ artifact: 'pause', to: '/pause' }],
     user: '65535',
     entrypoint: ['/pause'],

@@ -1,0 +1,67 @@
+// Issue 2/4: the tutorial's first flavour ("simple" mode) also gives a working
+// cluster — and is as open as the tutorial says, with a warning every time.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { clusterLabels } from '../../src/pipeline/local.js';
+import { DockerEngine } from '../../src/runtime/docker.js';
+import { runCli } from '../helpers/cli.js';
+import { ensureImages, fixtureConfig } from './harness.js';
+
+const NAME = 'itsimple';
+const dir = mkdtempSync(join(tmpdir(), 'k8s-img-simple-'));
+const configPath = join(dir, 'cluster.yaml');
+writeFileSync(
+  configPath,
+  `apiVersion: k8s-img/v1alpha1
+kind: Cluster
+name: ${NAME}
+nodes:
+  - { name: cp, address: 192.168.241.10, roles: [control-plane, etcd] }
+  - { name: w1, address: 192.168.241.11, roles: [worker] }
+  - { name: w2, address: 192.168.241.12, roles: [worker] }
+security: { mode: simple }
+`,
+);
+const docker = new DockerEngine();
+const cli = (...args: string[]) => runCli([...args, '-c', configPath], { timeoutMs: 900_000 });
+
+before(async () => {
+  await ensureImages(fixtureConfig('tutorial-simple.yaml'));
+  await docker.removeLabelled(clusterLabels(NAME));
+});
+after(() => docker.removeLabelled(clusterLabels(NAME)));
+
+describe('local cluster, simple mode', () => {
+  it('up works and warns about simple mode', () => {
+    const r = cli('up');
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /simple mode: anyone who reaches port 6443 or 10250 controls the cluster/);
+    assert.match(r.stdout, /3 nodes Ready \(cp, w1, w2\)/);
+  });
+
+  it('status and verify pass', () => {
+    const s = cli('status');
+    assert.equal(s.code, 0, s.stdout);
+    const v = cli('verify');
+    assert.equal(v.code, 0, `${v.stdout}\n${v.stderr}`);
+    assert.match(v.stdout, /10 passed, 0 failed/);
+  });
+
+  it('anonymous requests are authorized, as in the tutorial', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      request('https://192.168.241.10:6443/api/v1/namespaces/kube-system/pods', { rejectUnauthorized: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject).end();
+    });
+    assert.equal(status, 200);
+  });
+
+  it('down removes everything', () => {
+    assert.equal(cli('down').code, 0);
+  });
+});
