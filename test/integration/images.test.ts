@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GenericContainer, Network, Wait, type StartedTestContainer } from 'testcontainers';
 import { findRelease } from '../../src/config/versions.js';
+import { BuildError } from '../../src/errors.js';
 import { buildImages, buildNodeImage } from '../../src/pipeline/build.js';
 import { fetchBinaries } from '../../src/pipeline/fetch.js';
 import { silentReporter } from '../../src/pipeline/progress.js';
@@ -134,6 +135,22 @@ describe('builds are content-addressed', () => {
     }
     const restored = await buildImages({ config, bins, docker, reporter: silentReporter, workDir });
     assert.deepEqual(restored.filter((i) => i.status === 'built').map((i) => i.id), ['host-prep']);
+  });
+});
+
+describe('build failures', () => {
+  it('an error inside the build stream (HTTP 200) is detected and reported with the log tail', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'k8s-img-badbuild-'));
+    const ref = planCluster(config).images['host-prep'];
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${ref}\nRUN echo "about to fail" && exit 3\n`);
+    await assert.rejects(docker.build(dir, ['Dockerfile'], 'k8s-img-test/broken:1', { 'io.k8s-img.managed': 'true' }), (e: unknown) => {
+      assert.ok(e instanceof BuildError, String(e));
+      assert.equal(e.exitCode, 5);
+      assert.match(e.message, /building k8s-img-test\/broken:1 failed: .*returned a non-zero code: 3/);
+      assert.ok(e.logTail.some((l) => l.includes('about to fail')), e.logTail.join('\n'));
+      return true;
+    });
+    assert.equal(await docker.imageInfo('k8s-img-test/broken:1'), undefined);
   });
 });
 
