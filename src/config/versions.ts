@@ -31,36 +31,23 @@ const calico3285: CalicoSource = {
   api: 'v0.0.0-20240708202104-e3f70b269c2c',
 };
 
+/** What kubeadm 1.37 pairs with 1.35–1.37 (etcd at the newest patch the proxy serves). */
+const components = {
+  etcd: '3.7.3',
+  coredns: '1.14.6',
+  pause: '3.10.2',
+  criDockerd: '0.4.0',
+  cniPlugins: '1.10.0',
+  calico: calico3285,
+};
+
 /** Newest first. The first entry is the default. */
 export const SUPPORTED_RELEASES: readonly SupportedRelease[] = [
-  {
-    kubernetes: '1.37.2',
-    etcd: '3.7.3',
-    coredns: '1.14.6',
-    pause: '3.10.2',
-    criDockerd: '0.4.0',
-    cniPlugins: '1.10.0',
-    calico: calico3285,
-    tested: true,
-  },
-  {
-    kubernetes: '1.36.3',
-    etcd: '3.7.3',
-    coredns: '1.14.6',
-    pause: '3.10.2',
-    criDockerd: '0.4.0',
-    cniPlugins: '1.10.0',
-    calico: calico3285,
-    tested: false,
-  },
+  { kubernetes: '1.37.2', ...components, tested: true },
+  { kubernetes: '1.36.3', ...components, tested: false },
   {
     kubernetes: '1.35.4',
-    etcd: '3.7.3',
-    coredns: '1.14.6',
-    pause: '3.10.2',
-    criDockerd: '0.4.0',
-    cniPlugins: '1.10.0',
-    calico: calico3285,
+    ...components,
     tested: false,
     note: 'kubelet 1.35+ refuses cgroup v1 unless failCgroupV1 is false; k8s-img always sets it',
   },

@@ -2,9 +2,6 @@
 // default): `up`, `status`, `verify`, recovery from killed components and a
 // restarted node, the security properties, and a `down` that leaves nothing.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect } from 'node:tls';
 import { request } from 'node:https';
@@ -13,18 +10,12 @@ import { adminKubeconfigPath, clusterLabels, names, openLocalCluster } from '../
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../../src/runtime/kube.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { runCli } from '../helpers/cli.js';
-import { ensureImages, fixtureConfig } from './harness.js';
+import { ensureImages, fixtureConfig, writeTestCluster } from './harness.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'k8s-img-cluster-'));
-const configPath = join(dir, 'cluster.yaml');
 const NAME = 'itsecure';
-writeFileSync(
-  configPath,
-  `apiVersion: k8s-img/v1alpha1
-kind: Cluster
-name: ${NAME}
-nodes:
-  - { name: sm1, address: 192.168.240.206, roles: [control-plane] }
+const configPath = writeTestCluster(
+  NAME,
+  `  - { name: sm1, address: 192.168.240.206, roles: [control-plane] }
   - { name: sw1, address: 192.168.240.207, roles: [worker, etcd] }
   - { name: sw2, address: 192.168.240.208, roles: [worker] }
 `,

@@ -3,6 +3,8 @@
 // the suites remove what they start themselves, found by label.
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
 
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseClusterConfig } from '../../src/config/load.js';
 import type { ResolvedConfig } from '../../src/config/defaults.js';
@@ -23,4 +25,12 @@ let built: Promise<BuiltImage[]> | undefined;
 export function ensureImages(config: ResolvedConfig): Promise<BuiltImage[]> {
   built ??= fetchAndBuild(config, new ConsoleReporter(process.stderr));
   return built;
+}
+
+/** Writes a three-node cluster.yaml on a network of its own (tests never touch the default cluster). */
+export function writeTestCluster(name: string, nodes: string, extra = ''): string {
+  const dir = mkdtempSync(join(tmpdir(), `k8s-img-${name}-`));
+  const path = join(dir, 'cluster.yaml');
+  writeFileSync(path, `apiVersion: k8s-img/v1alpha1\nkind: Cluster\nname: ${name}\nnodes:\n${nodes}${extra}`);
+  return path;
 }

@@ -1,30 +1,21 @@
 // Issue 2/4: the tutorial's first flavour ("simple" mode) also gives a working
 // cluster — and is as open as the tutorial says, with a warning every time.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { clusterLabels } from '../../src/pipeline/local.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { runCli } from '../helpers/cli.js';
-import { ensureImages, fixtureConfig } from './harness.js';
+import { ensureImages, fixtureConfig, writeTestCluster } from './harness.js';
 
 const NAME = 'itsimple';
-const dir = mkdtempSync(join(tmpdir(), 'k8s-img-simple-'));
-const configPath = join(dir, 'cluster.yaml');
-writeFileSync(
-  configPath,
-  `apiVersion: k8s-img/v1alpha1
-kind: Cluster
-name: ${NAME}
-nodes:
-  - { name: cp, address: 192.168.241.10, roles: [control-plane, etcd] }
+const configPath = writeTestCluster(
+  NAME,
+  `  - { name: cp, address: 192.168.241.10, roles: [control-plane, etcd] }
   - { name: w1, address: 192.168.241.11, roles: [worker] }
   - { name: w2, address: 192.168.241.12, roles: [worker] }
-security: { mode: simple }
 `,
+  'security: { mode: simple }\n',
 );
 const docker = new DockerEngine();
 const cli = (...args: string[]) => runCli([...args, '-c', configPath], { timeoutMs: 900_000 });

@@ -1,8 +1,8 @@
-import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { adminKubeconfig } from '../../runtime/admin-kubeconfig.js';
 import { writeFileAtomic } from '../../runtime/files.js';
 import { renderCluster, writeBundles } from '../../pipeline/generate.js';
+import { adminKubeconfigPath } from '../../pipeline/local.js';
 import { readClusterConfig } from '../../runtime/config-file.js';
 import { stateDir } from '../../runtime/paths.js';
 import { StateDir } from '../../runtime/state.js';
@@ -27,8 +27,8 @@ export const generateCommand: CommandModule<object, Args> = {
     printWarnings([...warnings, ...result.plan.warnings]);
     writeBundles(args.out, result);
     // The admin's kubeconfig stays with the state, never in a node's bundle.
-    writeFileAtomic(join(state.dir, 'kubeconfig'), adminKubeconfig(result.plan, result.secrets), 0o600);
+    writeFileAtomic(adminKubeconfigPath(state), adminKubeconfig(result.plan, result.secrets), 0o600);
     for (const [node, files] of result.bundles) process.stdout.write(`${args.out}/${node}/  ${files.length} files\n`);
-    process.stderr.write(`keys and certificates: ${state.dir}\nadmin kubeconfig: ${join(state.dir, 'kubeconfig')}\n`);
+    process.stderr.write(`keys and certificates: ${state.dir}\nadmin kubeconfig: ${adminKubeconfigPath(state)}\n`);
   },
 };
