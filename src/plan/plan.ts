@@ -81,6 +81,7 @@ function servicePlan(d: ComponentDef, ctx: NodeContext, present: Set<string>): S
   const files = dedupeFiles(d.files?.(ctx) ?? [], d.name);
   return {
     name: d.name,
+    summary: d.summary,
     image: ctx.images[d.image],
     imageId: d.image,
     oneshot: d.oneshot ?? false,

@@ -73,6 +73,8 @@ export type FileSpec =
 
 export interface ServicePlan {
   name: ServiceName;
+  /** One line on what the service does (shown in compose.yaml's header). */
+  summary: string;
   image: string;
   imageId: ImageId;
   oneshot: boolean;

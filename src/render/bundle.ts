@@ -41,7 +41,7 @@ function renderNode(plan: ClusterPlan, node: NodePlan, r: TemplateRenderer, secr
         roles: node.roles.join(', '),
         cluster: plan.cluster,
         mode: plan.mode,
-        services: node.services.map((s) => s.name).join(', '),
+        services: node.services.map((s) => ({ name: s.name.padEnd(24), summary: s.summary })),
         body: composeBody(plan, node, hashes),
       }),
     },
