@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     say(`| CoreDNS ready | ${r.timings.dnsReady.toFixed(1)} |`);
     await new Promise((res) => setTimeout(res, 60_000)); // settle to idle
     say('');
-    say('| container (idle, after 60 s) | RSS MiB |');
+    say('| container (idle, after 60 s) | memory MiB (docker stats) |');
     say('|---|---:|');
     for (const [node, services] of [['sm1', ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'calico-node']], ['sw1', ['etcd']]] as const) {
       const stats = await docker.exec(names.node('bench', node), ['docker', 'stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}', ...services.map((s) => `k8s-img-${s}`)]);
