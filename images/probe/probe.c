@@ -103,7 +103,10 @@ static int plain_get(const struct url *u, const char *req) {
   if (fd < 0) return 1;
   char buf[512] = {0};
   if (write(fd, req, strlen(req)) < 0 || read(fd, buf, sizeof buf - 1) <= 0) {
-    fprintf(stderr, "probe: %s:%s: %s\n", u->host, u->port, strerror(errno));
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      fprintf(stderr, "probe: %s:%s: no answer within %d s\n", u->host, u->port, TIMEOUT_MS / 1000);
+    else
+      fprintf(stderr, "probe: %s:%s: %s\n", u->host, u->port, strerror(errno));
     close(fd);
     return 1;
   }

@@ -2,16 +2,22 @@
 // as the node's Docker engine sees it (the probe's URL and output, the last log
 // lines on failure); per cluster, the API, etcd, nodes, Calico and CoreDNS.
 import { existsSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { planCluster } from '../plan/plan.js';
 import type { ClusterPlan, NodePlan, ServicePlan } from '../plan/types.js';
 import type { DockerEngine } from '../runtime/docker.js';
 import { KubeClient, credentialsFromKubeconfig } from '../runtime/kube.js';
-import { adminKubeconfigPath, names, type LocalCluster } from './local.js';
+import type { StateDir } from '../runtime/state.js';
+import { LABEL } from '../render/compose.js';
+import { adminKubeconfigPath, clusterLabels, names, type LocalCluster } from './local.js';
 
 export interface Check {
   scope: string; // node name, or "cluster"
   name: string;
   ok: boolean;
+  /** Could not be checked from here (e.g. the node is a real machine, not a local node container). */
+  skipped?: boolean;
   detail: string;
   url?: string;
   logs?: string[];
@@ -22,8 +28,11 @@ interface ContainerState {
   State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string; Log?: { ExitCode: number; Output: string }[] } };
 }
 
-async function nodeChecks(docker: DockerEngine, plan: ClusterPlan, node: NodePlan): Promise<Check[]> {
+async function nodeChecks(docker: DockerEngine, plan: ClusterPlan, node: NodePlan, local: boolean): Promise<Check[]> {
   const container = names.node(plan.cluster, node.name);
+  if (!local) {
+    return [{ scope: node.name, name: 'services', ok: true, skipped: true, detail: 'not a local node: run `docker compose ps` on the machine for per-service health' }];
+  }
   const state = await docker.containerState(container);
   if (!state?.running) {
     return [{ scope: node.name, name: 'node', ok: false, detail: state ? 'node container stopped' : 'no node container (not a local cluster, or removed)', url: `docker://${container}` }];
@@ -65,18 +74,31 @@ async function serviceCheck(docker: DockerEngine, container: string, node: strin
   return { ...base, ok, detail, logs: `${logs?.stdout ?? ''}${logs?.stderr ?? ''}`.trim().split('\n').filter(Boolean) };
 }
 
-async function etcdCheck(docker: DockerEngine, plan: ClusterPlan): Promise<Check> {
-  const member = plan.etcd.members[0]!;
-  const secure = plan.mode === 'secure';
-  const pki = '/etc/kubernetes/pki';
-  const args = [
-    'docker', 'exec', 'k8s-img-etcd', 'etcdctl', `--endpoints=${plan.etcd.endpoints.join(',')}`,
-    ...(secure ? [`--cacert=${pki}/etcd-ca.crt`, `--cert=${pki}/etcd-server.crt`, `--key=${pki}/etcd-server.key`] : []),
-    'endpoint', 'health',
-  ];
-  const r = await docker.exec(names.node(plan.cluster, member.name), args).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
-  const lines = `${r.stdout}${r.stderr}`.trim().split('\n').filter(Boolean);
-  return { scope: 'cluster', name: 'etcd endpoint health', ok: r.code === 0, detail: lines.map((l) => l.replace(/: successfully committed proposal: took = /, ' in ')).join('; '), url: plan.etcd.endpoints.join(',') };
+/** etcd's /health on each member's client URL, as `etcdctl endpoint health` does (with the apiserver's etcd client certificate). */
+async function etcdChecks(plan: ClusterPlan, state: StateDir): Promise<Check[]> {
+  const tls = plan.mode === 'secure' ? { ca: state.read('etcd-ca.crt'), cert: state.read('apiserver-etcd-client.crt'), key: state.read('apiserver-etcd-client.key') } : {};
+  return Promise.all(
+    plan.etcd.members.map(async (m, i) => {
+      const url = `${plan.etcd.endpoints[i]}/health`;
+      const t = Date.now();
+      const r = await getUrl(url, tls).catch((e: Error) => ({ status: 0, body: e.message }));
+      const ok = r.status === 200 && /"health":\s*"true"/.test(r.body);
+      return { scope: 'cluster', name: `etcd ${m.name}`, ok, detail: `${r.body.trim().slice(0, 120)} (${Date.now() - t} ms)`, url };
+    }),
+  );
+}
+
+function getUrl(url: string, tls: { ca?: string; cert?: string; key?: string }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const get = url.startsWith('https:') ? httpsGet : httpGet;
+    const req = get(url, { ...tls, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout after 5 s')));
+    req.on('error', reject);
+  });
 }
 
 interface NodeObject {
@@ -136,8 +158,10 @@ async function apiChecks(kube: KubeClient, plan: ClusterPlan): Promise<Check[]> 
 export async function clusterStatus(cluster: LocalCluster, docker: DockerEngine): Promise<{ plan: ClusterPlan; checks: Check[] }> {
   const plan = planCluster(cluster.config);
   const checks: Check[] = [];
-  for (const n of plan.nodes) checks.push(...(await nodeChecks(docker, plan, n)));
-  checks.push(await etcdCheck(docker, plan));
+  // A cluster deployed on real machines has no node containers here: only the API-level checks apply.
+  const local = (await docker.list(clusterLabels(plan.cluster))).some((c) => c.Labels[LABEL.component] === 'node');
+  for (const n of plan.nodes) checks.push(...(await nodeChecks(docker, plan, n, local)));
+  checks.push(...(await etcdChecks(plan, cluster.state)));
   const kubeconfig = adminKubeconfigPath(cluster.state);
   if (!existsSync(kubeconfig)) {
     checks.push({ scope: 'cluster', name: 'kube-apiserver', ok: false, detail: `no admin kubeconfig at ${kubeconfig}`, url: plan.apiServer.url });
@@ -164,11 +188,12 @@ export function formatChecks(checks: Check[]): string {
       scope = c.scope;
       out.push(scope === 'cluster' ? 'cluster' : `node ${scope}`);
     }
-    out.push(`  ${c.ok ? '✓' : '✗'} ${c.name.padEnd(26)} ${c.detail}`);
+    out.push(`  ${c.skipped ? '-' : c.ok ? '✓' : '✗'} ${c.name.padEnd(26)} ${c.detail}`);
     if (!c.ok && c.url) out.push(`      probed: ${c.url}`);
     for (const l of c.ok ? [] : (c.logs ?? [])) out.push(`      | ${l.slice(0, 160)}`);
   }
   const failed = checks.filter((c) => !c.ok).length;
-  out.push('', failed === 0 ? `all ${checks.length} checks passed` : `${failed} of ${checks.length} checks failed`);
+  const run = checks.filter((c) => !c.skipped).length;
+  out.push('', failed === 0 ? `all ${run} checks passed${run < checks.length ? ` (${checks.length - run} skipped)` : ''}` : `${failed} of ${run} checks failed`);
   return `${out.join('\n')}\n`;
 }

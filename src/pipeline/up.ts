@@ -61,8 +61,7 @@ export async function up(configPath: string | undefined, reporter: Reporter, doc
   await saveNodeArchives(plan, docker, bundles, reporter);
 
   await reporter.step(`Starting ${plan.nodes.length} node containers on ${localSubnet(config)}`, () => provisionNodes(docker, plan, config, node.ref));
-  // Loads run on all nodes at once (each node has its own engine); compose then starts
-  // the nodes in dependency order.
+  // Loads run on all nodes at once: each node has its own engine.
   await reporter.step(`docker load on ${plan.nodes.length} nodes`, async (update) => {
     let done = 0;
     await Promise.all(
@@ -74,9 +73,17 @@ export async function up(configPath: string | undefined, reporter: Reporter, doc
       }),
     );
   });
-  for (const n of startOrder(plan.nodes)) {
-    await reporter.step(`${n.name}: docker compose up -d`, () => composeUp(docker, names.node(plan.cluster, n.name), join(bundles, n.name)));
-  }
+  // All nodes at once, as operators starting their machines would: a node's compose waits
+  // only for its own services, which may need peers elsewhere (etcd quorum, the API).
+  await reporter.step(`docker compose up -d on ${plan.nodes.length} nodes`, async (update) => {
+    let done = 0;
+    await Promise.all(
+      startOrder(plan.nodes).map(async (n) => {
+        await composeUp(docker, names.node(plan.cluster, n.name), join(bundles, n.name));
+        update(`${++done}/${plan.nodes.length} nodes started (${n.name})`);
+      }),
+    );
+  });
 
   const kubeconfig = adminKubeconfigPath(state);
   writeFileAtomic(kubeconfig, adminKubeconfig(plan, result.secrets), 0o600);

@@ -29,6 +29,8 @@ export interface ComponentDef {
   files?: (c: NodeContext) => FileSpec[];
   health?: (c: NodeContext) => { url: string; test?: string[]; startPeriodSeconds?: number };
   dependsOn?: ServicePlan['dependsOn'];
+  /** Adjusts dependsOn to the cluster (rarely needed). */
+  dependsOnFor?: (c: NodeContext, deps: ServicePlan['dependsOn']) => ServicePlan['dependsOn'];
 }
 
 const hostPath = (path: string, readOnly = false, propagation?: VolumePlan['propagation']): VolumePlan => ({
@@ -289,6 +291,9 @@ export const COMPONENTS: readonly ComponentDef[] = [
     ],
     health: () => ({ url: 'https://127.0.0.1:6443/readyz' }),
     dependsOn: [afterHostPrep, { service: 'etcd', condition: 'service_healthy' }],
+    // With several etcd members a local member is healthy only once its peers on other
+    // nodes are up: waiting for it here would block `docker compose up` on this node.
+    dependsOnFor: (c, deps) => (c.etcdMembers.length > 1 ? deps.map((d) => (d.service === 'etcd' ? { ...d, condition: 'service_started' } : d)) : deps),
   },
   {
     name: 'kube-controller-manager',

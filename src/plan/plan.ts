@@ -114,7 +114,7 @@ function servicePlan(d: ComponentDef, ctx: NodeContext, present: Set<string>): S
           },
         }
       : {}),
-    dependsOn: (d.dependsOn ?? []).filter((dep) => present.has(dep.service)),
+    dependsOn: (d.dependsOnFor ?? ((_c, deps) => deps))(ctx, d.dependsOn ?? []).filter((dep) => present.has(dep.service)),
     restart: d.oneshot ? (d.name === 'host-prep' ? 'no' : 'on-failure') : 'always',
     files,
   };

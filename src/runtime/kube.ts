@@ -1,6 +1,6 @@
 // A small Kubernetes API client (JSON over HTTPS) for up, status and verify,
 // configured from an admin kubeconfig: token or client certificate.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import YAML from 'yaml';
 import { ClusterError } from '../errors.js';
@@ -24,6 +24,9 @@ const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
 
 /** Reads the current context of a kubeconfig (inline data or file references). */
 export function credentialsFromKubeconfig(path: string): KubeCredentials {
+  if (!existsSync(path)) {
+    throw new ClusterError(`no admin kubeconfig at ${path}`, 'start the cluster with `k8s-img up` (local) or write the kubeconfig with `k8s-img generate`');
+  }
   const kc = YAML.parse(readFileSync(path, 'utf8')) as {
     'current-context': string;
     contexts: { name: string; context: { cluster: string; user: string } }[];

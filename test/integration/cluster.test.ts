@@ -65,7 +65,7 @@ describe('local cluster, secure mode', () => {
     for (const n of ['sm1', 'sw1', 'sw2']) {
       for (const svc of ['kubelet', 'kube-proxy', 'calico-node']) assert.ok(checks.some((c) => c.scope === n && c.name === svc && c.ok), `${n}/${svc}`);
     }
-    assert.ok(checks.some((c) => c.name === 'etcd endpoint health' && /is healthy/.test(c.detail)));
+    assert.ok(checks.some((c) => c.name === 'etcd sw1' && /"health":"true"/.test(c.detail)));
     assert.ok(checks.some((c) => c.name === 'calico IP pool' && /172\.20\.0\.0\/16 vxlan=Always/.test(c.detail)));
   });
 

@@ -1,5 +1,7 @@
 // Issue 2/4: the tutorial's first flavour ("simple" mode) also gives a working
-// cluster — and is as open as the tutorial says, with a warning every time.
+// cluster — and is as open as the tutorial says, with a warning every time. This
+// suite also covers the other shape: three nodes that each run every role (three
+// apiservers, a three-member etcd).
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
@@ -11,9 +13,9 @@ import { ensureImages, fixtureConfig, writeTestCluster } from './harness.js';
 const NAME = 'itsimple';
 const configPath = writeTestCluster(
   NAME,
-  `  - { name: cp, address: 192.168.241.10, roles: [control-plane, etcd] }
-  - { name: w1, address: 192.168.241.11, roles: [worker] }
-  - { name: w2, address: 192.168.241.12, roles: [worker] }
+  `  - { name: m1, address: 192.168.241.10, roles: [control-plane, etcd, worker] }
+  - { name: m2, address: 192.168.241.11, roles: [control-plane, etcd, worker] }
+  - { name: m3, address: 192.168.241.12, roles: [control-plane, etcd, worker] }
 `,
   'security: { mode: simple }\n',
 );
@@ -31,12 +33,13 @@ describe('local cluster, simple mode', () => {
     const r = cli('up');
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stderr, /simple mode: anyone who reaches port 6443 or 10250 controls the cluster/);
-    assert.match(r.stdout, /3 nodes Ready \(cp, w1, w2\)/);
+    assert.match(r.stdout, /3 nodes Ready \(m1, m2, m3\)/);
   });
 
   it('status and verify pass', () => {
     const s = cli('status');
     assert.equal(s.code, 0, s.stdout);
+    for (const m of ['m1', 'm2', 'm3']) assert.match(s.stdout, new RegExp(`✓ etcd ${m} +\\{"health":"true"`));
     const v = cli('verify');
     assert.equal(v.code, 0, `${v.stdout}\n${v.stderr}`);
     assert.match(v.stdout, /10 passed, 0 failed/);
