@@ -6,13 +6,21 @@ import { DockerEngine } from '../runtime/docker.js';
 import { GoToolchain } from '../runtime/gotool.js';
 import { cacheDir } from '../runtime/paths.js';
 import { buildImages, type BuiltImage } from './build.js';
-import { fetchBinaries } from './fetch.js';
+import { fetchBinaries, type FetchedBinaries } from './fetch.js';
 import type { Reporter } from './progress.js';
 
+export interface Artifacts {
+  bins: FetchedBinaries;
+  images: BuiltImage[];
+  /** Scratch space in the cache (build contexts, root filesystems). */
+  workDir: string;
+}
+
 /** fetch (cached) + build (content-addressed): what `build` and `up` both do. */
-export async function fetchAndBuild(config: ResolvedConfig, reporter: Reporter, docker = new DockerEngine()): Promise<BuiltImage[]> {
+export async function fetchAndBuild(config: ResolvedConfig, reporter: Reporter, docker = new DockerEngine()): Promise<Artifacts> {
   await docker.ping();
   const cache = new BinaryCache(cacheDir());
+  const workDir = join(cache.root, 'work');
   const bins = await fetchBinaries({ config, cache, go: new GoToolchain({ proxy: config.binaries.goproxy }), reporter });
-  return buildImages({ config, bins, docker, reporter, workDir: join(cache.root, 'work') });
+  return { bins, images: await buildImages({ config, bins, docker, reporter, workDir }), workDir };
 }

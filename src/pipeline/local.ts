@@ -10,7 +10,7 @@ import { parseClusterConfig, type LoadedConfig } from '../config/load.js';
 import { enclosing, parseIPv4 } from '../config/net.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { ClusterError, ConfigError, HostError } from '../errors.js';
-import type { ClusterPlan, NodePlan } from '../plan/types.js';
+import type { ClusterPlan } from '../plan/types.js';
 import { LABEL } from '../render/compose.js';
 import { readClusterConfig } from '../runtime/config-file.js';
 import type { DockerEngine } from '../runtime/docker.js';
@@ -204,12 +204,6 @@ export async function composeUp(docker: DockerEngine, container: string, bundleD
   if (r.code !== 0) {
     throw new ClusterError(`docker compose up on ${container} failed:\n${(r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n')}`, `see \`docker exec ${container} docker ps -a\` and the logs of the failed service`);
   }
-}
-
-/** etcd members first, then control planes, then the rest: dependencies come up before dependents. */
-export function startOrder(nodes: NodePlan[]): NodePlan[] {
-  const rank = (n: NodePlan) => (n.roles.includes('etcd') ? 0 : n.roles.includes('control-plane') ? 1 : 2);
-  return [...nodes].sort((a, b) => rank(a) - rank(b));
 }
 
 export function bundlesDir(state: StateDir): string {

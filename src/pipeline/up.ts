@@ -5,15 +5,12 @@ import { join } from 'node:path';
 import { ClusterError } from '../errors.js';
 import type { ClusterPlan } from '../plan/types.js';
 import { adminKubeconfig } from '../runtime/admin-kubeconfig.js';
-import { BinaryCache } from '../runtime/bincache.js';
 import { DockerEngine } from '../runtime/docker.js';
 import { writeFileAtomic } from '../runtime/files.js';
-import { GoToolchain } from '../runtime/gotool.js';
 import { defaultIssuers } from '../runtime/issuers.js';
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../runtime/kube.js';
-import { cacheDir } from '../runtime/paths.js';
-import { buildImages, buildNodeImage } from './build.js';
-import { fetchBinaries } from './fetch.js';
+import { fetchAndBuild } from './artifacts.js';
+import { buildNodeImage } from './build.js';
 import { renderCluster, writeBundles } from './generate.js';
 import {
   adminKubeconfigPath,
@@ -24,7 +21,6 @@ import {
   names,
   openLocalCluster,
   provisionNodes,
-  startOrder,
   waitNodeEngine,
   type LocalCluster,
 } from './local.js';
@@ -47,10 +43,7 @@ export async function up(configPath: string | undefined, reporter: Reporter, doc
   localSubnet(config); // fail early when the nodes do not share one /24
   await docker.ping();
 
-  const cache = new BinaryCache(cacheDir());
-  const workDir = join(cache.root, 'work');
-  const bins = await fetchBinaries({ config, cache, go: new GoToolchain({ proxy: config.binaries.goproxy }), reporter });
-  await buildImages({ config, bins, docker, reporter, workDir });
+  const { bins, workDir } = await fetchAndBuild(config, reporter, docker);
   const node = await buildNodeImage({ config, docker, reporter, workDir });
 
   const result = await renderCluster(config, state, defaultIssuers());
@@ -78,7 +71,7 @@ export async function up(configPath: string | undefined, reporter: Reporter, doc
   await reporter.step(`docker compose up -d on ${plan.nodes.length} nodes`, async (update) => {
     let done = 0;
     await Promise.all(
-      startOrder(plan.nodes).map(async (n) => {
+      plan.nodes.map(async (n) => {
         await composeUp(docker, names.node(plan.cluster, n.name), join(bundles, n.name));
         update(`${++done}/${plan.nodes.length} nodes started (${n.name})`);
       }),

@@ -14,11 +14,8 @@ import { up } from '../../src/pipeline/up.js';
 import { IMAGES } from '../../src/plan/images.js';
 import { planCluster } from '../../src/plan/plan.js';
 import { IMAGE_IDS } from '../../src/plan/types.js';
-import { BinaryCache } from '../../src/runtime/bincache.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
-import { GoToolchain } from '../../src/runtime/gotool.js';
-import { PACKAGE_ROOT, cacheDir } from '../../src/runtime/paths.js';
-import { fetchBinaries } from '../../src/pipeline/fetch.js';
+import { PACKAGE_ROOT } from '../../src/runtime/paths.js';
 
 const MB = 1e6;
 const cold = process.argv.includes('--cold');
@@ -75,7 +72,7 @@ async function main(): Promise<void> {
   if (cold) await coldBuild();
   await fetchAndBuild(config, silentReporter); // make sure everything exists
   let t = Date.now();
-  const warm = await fetchAndBuild(config, silentReporter);
+  const { images: warm } = await fetchAndBuild(config, silentReporter);
   say(`| warm fetch + build (nothing changed: ${warm.filter((i) => i.status === 'up to date').length}/${warm.length} images up to date) | ${((Date.now() - t) / 1000).toFixed(1)} s |`);
 
   say('');
@@ -83,7 +80,7 @@ async function main(): Promise<void> {
   say('');
   say('| image | base | image MB | binaries MB | overhead |');
   say('|---|---|---:|---:|---:|');
-  const bins = await fetchBinaries({ config, cache: new BinaryCache(cacheDir()), go: new GoToolchain(), reporter: silentReporter });
+  const { bins } = await fetchAndBuild(config, silentReporter);
   const plan = planCluster(config);
   for (const id of IMAGE_IDS) {
     const def = IMAGES[id];

@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseClusterConfig } from '../../src/config/load.js';
 import type { ResolvedConfig } from '../../src/config/defaults.js';
-import { fetchAndBuild } from '../../src/pipeline/artifacts.js';
-import type { BuiltImage } from '../../src/pipeline/build.js';
+import { fetchAndBuild, type Artifacts } from '../../src/pipeline/artifacts.js';
 import { ConsoleReporter } from '../../src/pipeline/progress.js';
 import { readFixture } from '../helpers/fixtures.js';
 
@@ -19,10 +18,10 @@ export function fixtureConfig(name: string): ResolvedConfig {
   return parseClusterConfig(readFixture(join('valid', name)), name).config;
 }
 
-let built: Promise<BuiltImage[]> | undefined;
+let built: Promise<Artifacts> | undefined;
 
 /** fetch + build, as `k8s-img build` does (cached: fast after the first run on a machine). */
-export function ensureImages(config: ResolvedConfig): Promise<BuiltImage[]> {
+export function ensureImages(config: ResolvedConfig): Promise<Artifacts> {
   built ??= fetchAndBuild(config, new ConsoleReporter(process.stderr));
   return built;
 }

@@ -12,7 +12,7 @@ export const buildCommand: CommandModule<object, { config: string }> = {
   handler: async (args) => {
     const { config, warnings } = readClusterConfig(args.config);
     printWarnings(warnings);
-    const images = await fetchAndBuild(config, new ConsoleReporter());
+    const { images } = await fetchAndBuild(config, new ConsoleReporter());
     for (const i of images) process.stdout.write(`${i.ref.padEnd(44)} ${(i.size / 1e6).toFixed(1).padStart(7)} MB  ${i.status}\n`);
   },
 };
