@@ -20,8 +20,8 @@ export interface CalicoSource {
 }
 
 export interface SupportedRelease extends ComponentVersions {
-  /** Whether the integration suite ran against this version on this project's CI machine. */
-  tested: boolean;
+  /** ci: every integration suite runs it; manual: up + status + verify run by hand (date in note); no: built only. */
+  tested: 'ci' | 'manual' | 'no';
   note?: string;
 }
 
@@ -43,13 +43,13 @@ const components = {
 
 /** Newest first. The first entry is the default. */
 export const SUPPORTED_RELEASES: readonly SupportedRelease[] = [
-  { kubernetes: '1.37.2', ...components, tested: true },
-  { kubernetes: '1.36.3', ...components, tested: false },
+  { kubernetes: '1.37.2', ...components, tested: 'ci' },
+  { kubernetes: '1.36.3', ...components, tested: 'manual', note: 'up + status + verify passed on 2026-11-26' },
   {
     kubernetes: '1.35.4',
     ...components,
-    tested: false,
-    note: 'kubelet 1.35+ refuses cgroup v1 unless failCgroupV1 is false; k8s-img always sets it',
+    tested: 'manual',
+    note: 'up + status + verify passed on 2026-11-26; kubelet 1.35+ refuses cgroup v1 unless failCgroupV1 is false, which k8s-img always sets',
   },
 ];
 

@@ -10,7 +10,7 @@ export const versionsCommand: CommandModule = {
       rows.push([
         `${r.kubernetes}${r === DEFAULT_RELEASE ? ' (default)' : ''}`,
         r.etcd, r.coredns, r.calico.release, r.criDockerd, r.cniPlugins, r.pause,
-        r.tested ? 'yes' : 'no',
+        { ci: 'yes, in CI', manual: 'by hand', no: 'no' }[r.tested],
       ]);
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
