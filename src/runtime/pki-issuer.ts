@@ -3,7 +3,7 @@
 import { ClusterError } from '../errors.js';
 import type { CAName, CASpec, LeafSpec } from '../plan/pki.js';
 import type { ClusterPlan } from '../plan/types.js';
-import { createCA, issueLeaf, type KeyPairPem } from '../pki/x509.js';
+import { createCA, describeCert, issueLeaf, type KeyPairPem } from '../pki/x509.js';
 import type { Secrets } from '../render/bundle.js';
 import type { SecretIssuer, StateDir } from './state.js';
 
@@ -47,6 +47,18 @@ export function makePkiIssuer(clock: () => Date = () => new Date()): SecretIssue
         out[`${leaf.name}.crt`] = issued.cert;
       }
       return out;
+    },
+
+    // A node that changed its address or name needs new certificates (the key stays).
+    outdated(plan, have) {
+      const same = (a: string[], b: string[]) => [...a].sort().join() === [...b].sort().join();
+      return (plan.pki?.leaves ?? []).flatMap((leaf) => {
+        const cert = have[`${leaf.name}.crt`];
+        if (cert === undefined) return [];
+        const info = describeCert(cert);
+        const fits = info.commonName === leaf.commonName && same(info.organizations, leaf.organizations) && same(info.dnsNames, leaf.dnsNames) && same(info.ipAddresses, leaf.ipAddresses);
+        return fits ? [] : [`${leaf.name}.crt`];
+      });
     },
   };
 }

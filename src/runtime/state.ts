@@ -13,6 +13,8 @@ export interface SecretIssuer {
    * `state` gives access to what bundles never carry (e.g. the etcd CA's key).
    */
   issue(plan: ClusterPlan, names: string[], have: Secrets, state: StateDir): Promise<Record<string, string>> | Record<string, string>;
+  /** Secrets that exist but no longer fit the plan (a certificate whose names changed): they are issued again. */
+  outdated?(plan: ClusterPlan, have: Secrets): string[];
 }
 
 /** Service-account key pair, the Secrets encryption key and simple mode's static tokens; certificates come from pki. */
@@ -50,6 +52,7 @@ export class StateDir {
       const v = this.read(name);
       if (v !== undefined) have[name] = v;
     }
+    for (const issuer of issuers) for (const name of issuer.outdated?.(plan, have) ?? []) delete have[name];
     for (const issuer of issuers) {
       const missing = plan.secrets.filter((n) => have[n] === undefined);
       if (missing.length === 0) break;

@@ -166,6 +166,18 @@ describe('the state folder', () => {
     assert.ok(await verifiedBy(again['apiserver.crt']!, secrets['ca.crt']!));
   });
 
+  it('a node that moves to another address gets new certificates with the same keys', async () => {
+    const s = copyState(state);
+    const config = loadFixture('valid/tutorial-secure.yaml');
+    const moved = planCluster({ ...config, nodes: config.nodes.map((n) => (n.name === 'sm1' ? { ...n, address: '192.168.232.216' } : n)) });
+    const again = await s.ensure(moved, [makePkiIssuer(() => new Date(t0 + DAY))]);
+    assert.ok(describeCert(again['apiserver.crt']!).ipAddresses.includes('192.168.232.216'));
+    assert.ok(describeCert(again['kubelet-serving-sm1.crt']!).ipAddresses.includes('192.168.232.216'));
+    assert.equal(again['apiserver.key'], secrets['apiserver.key']);
+    assert.equal(again['ca.crt'], secrets['ca.crt']);
+    assert.equal(again['kubelet-serving-sw1.crt'], secrets['kubelet-serving-sw1.crt'], 'other nodes keep theirs');
+  });
+
   it('an incomplete CA or a certificate without its key is an error, never silently replaced', async () => {
     const s = copyState(state);
     unlinkSync(join(s.dir, 'etcd-ca.key'));
