@@ -235,7 +235,8 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
         kind: 'c',
         source: { module: 'k8s.io/kubernetes', version: `v${k}`, file: 'build/pause/linux/pause.c' },
         output: 'pause',
-        defines: { VERSION: `v${v.pause}-v${k}` },
+        // The tag names only the pause version: the same image serves every Kubernetes version.
+        defines: { VERSION: `v${v.pause}` },
       },
       // Upstream ships pause only as an image; mirrors made by `k8s-img fetch --export` carry this archive.
       release: {
