@@ -58,7 +58,3 @@ export const DEFAULT_RELEASE: SupportedRelease = SUPPORTED_RELEASES[0]!;
 export function findRelease(version: string): SupportedRelease | undefined {
   return SUPPORTED_RELEASES.find((r) => r.kubernetes === version);
 }
-
-export function minorOf(version: string): string {
-  return version.split('.').slice(0, 2).join('.');
-}

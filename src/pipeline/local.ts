@@ -9,6 +9,7 @@ import type { ResolvedConfig } from '../config/defaults.js';
 import { parseClusterConfig, type LoadedConfig } from '../config/load.js';
 import { enclosing, parseIPv4 } from '../config/net.js';
 import type { ClusterConfig } from '../config/schema.js';
+import { TUTORIAL_TOPOLOGY } from '../config/tutorial.js';
 import { ClusterError, ConfigError, HostError } from '../errors.js';
 import type { ClusterPlan } from '../plan/types.js';
 import { LABEL } from '../render/compose.js';
@@ -32,17 +33,7 @@ export interface LocalCluster {
 
 /** The tutorial's topology: sm1 control plane; sw1 worker + etcd; sw2 worker. */
 export function defaultLocalConfig(upstreamDNS: string[]): ClusterConfig {
-  return {
-    apiVersion: 'k8s-img/v1alpha1',
-    kind: 'Cluster',
-    name: LOCAL_DEFAULT_NAME,
-    nodes: [
-      { name: 'sm1', address: '192.168.232.206', roles: ['control-plane'] },
-      { name: 'sw1', address: '192.168.232.207', roles: ['worker', 'etcd'] },
-      { name: 'sw2', address: '192.168.232.208', roles: ['worker'] },
-    ],
-    networking: { upstreamDNS },
-  };
+  return { ...TUTORIAL_TOPOLOGY, name: LOCAL_DEFAULT_NAME, networking: { upstreamDNS } };
 }
 
 /** The host's resolvers that a container can reach (not loopback): where CoreDNS forwards. */

@@ -5,7 +5,7 @@ import { resolveDefaults } from '../../config/defaults.js';
 import { parseClusterConfig } from '../../config/load.js';
 import { importProperties } from '../../config/properties.js';
 import type { ClusterConfig } from '../../config/schema.js';
-import { API_VERSION } from '../../config/schema.js';
+import { TUTORIAL_TOPOLOGY } from '../../config/tutorial.js';
 import { DEFAULT_RELEASE } from '../../config/versions.js';
 import { UsageError } from '../../errors.js';
 import { TemplateRenderer } from '../../render/templates.js';
@@ -18,18 +18,6 @@ interface Args {
   fromProperties?: string[];
   force: boolean;
 }
-
-/** The tutorial's three machines. */
-export const TUTORIAL_TOPOLOGY: ClusterConfig = {
-  apiVersion: API_VERSION,
-  kind: 'Cluster',
-  name: 'demo',
-  nodes: [
-    { name: 'sm1', address: '192.168.232.206', roles: ['control-plane'] },
-    { name: 'sw1', address: '192.168.232.207', roles: ['worker', 'etcd'] },
-    { name: 'sw2', address: '192.168.232.208', roles: ['worker'] },
-  ],
-};
 
 export function starterYaml(c: ClusterConfig, file: string): string {
   const text = new TemplateRenderer(loadTemplates()).render('cluster.yaml', {
