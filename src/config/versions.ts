@@ -7,7 +7,11 @@ export interface ComponentVersions {
   etcd: string;
   coredns: string;
   pause: string;
-  criDockerd: string;
+  /** The pod runtime: containerd and the runc it drives. */
+  containerd: string;
+  runc: string;
+  /** The distribution registry each cluster serves its own images from. */
+  registry: string;
   cniPlugins: string;
   calico: CalicoSource;
 }
@@ -36,7 +40,10 @@ const components = {
   etcd: '3.7.3',
   coredns: '1.14.6',
   pause: '3.10.2',
-  criDockerd: '0.4.0',
+  // containerd 2.4.2 is tested upstream with runc 1.5.2 (script/setup/runc-version).
+  containerd: '2.4.2',
+  runc: '1.5.2',
+  registry: '3.1.2',
   cniPlugins: '1.10.0',
   calico: calico3285,
 };

@@ -3,7 +3,7 @@
 import type { ComponentVersions } from '../config/versions.js';
 import type { BinaryName } from '../plan/images.js';
 
-export type GroupId = 'kubernetes' | 'etcd' | 'cri-dockerd' | 'calico' | 'cni-plugins' | 'coredns' | 'pause' | 'probe' | 'workload';
+export type GroupId = 'kubernetes' | 'etcd' | 'containerd' | 'runc' | 'registry' | 'calico' | 'cni-plugins' | 'coredns' | 'pause' | 'probe' | 'workload';
 
 /** A Go build through a wrapper module (dependencies' replace directives are ignored, so we copy them). */
 export interface GoRecipe {
@@ -20,6 +20,8 @@ export interface GoRecipe {
   packages: [string, BinaryName][];
   tags?: string[];
   ldflags: string[];
+  /** cgo on (runc's nsenter is C): linked statically, so the binary runs on any userland. */
+  cgo?: boolean;
   /** Files of the upstream module to keep beside the binaries (module path → artifact). */
   copyFiles?: [string, BinaryName][];
 }
@@ -44,7 +46,9 @@ export interface LocalGoRecipe {
 
 /** An official release archive and the checksum file published beside it. */
 export interface ReleaseArchive {
+  /** A .tar.gz, or (with `plain`) the binary itself, as runc publishes it. */
   file: string;
+  plain?: boolean;
   checksum: { file: string; algorithm: 'sha256' | 'sha512' };
   /** Member path inside the archive → binary. */
   members: [string, BinaryName][];
@@ -133,26 +137,74 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
       },
     },
     {
-      id: 'cri-dockerd',
-      version: v.criDockerd,
-      upstream: 'https://github.com/Mirantis/cri-dockerd',
-      binaries: ['cri-dockerd'],
+      id: 'containerd',
+      version: v.containerd,
+      upstream: 'https://github.com/containerd/containerd',
+      binaries: ['containerd', 'containerd-shim-runc-v2', 'ctr'],
       go: {
         kind: 'go',
-        module: 'github.com/Mirantis/cri-dockerd',
-        version: `v${v.criDockerd}`,
-        localReplace: () => undefined,
-        packages: [['github.com/Mirantis/cri-dockerd', 'cri-dockerd']],
+        module: 'github.com/containerd/containerd/v2',
+        version: `v${v.containerd}`,
+        packages: [
+          ['github.com/containerd/containerd/v2/cmd/containerd', 'containerd'],
+          ['github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2', 'containerd-shim-runc-v2'],
+          ['github.com/containerd/containerd/v2/cmd/ctr', 'ctr'],
+        ],
+        // Without cgo the btrfs snapshotter drops out by itself; overlayfs is what k8s-img uses.
+        tags: ['no_btrfs', 'no_devmapper', 'no_zfs', 'urfave_cli_no_docs'],
         ldflags: [
-          `-X github.com/Mirantis/cri-dockerd/cmd/version.Version=${v.criDockerd}`,
-          '-X github.com/Mirantis/cri-dockerd/cmd/version.PreRelease=',
-          '-X github.com/Mirantis/cri-dockerd/cmd/version.GitCommit=go-proxy',
+          `-X github.com/containerd/containerd/v2/version.Version=v${v.containerd}`,
+          `-X github.com/containerd/containerd/v2/version.Revision=v${v.containerd}`,
+          '-X github.com/containerd/containerd/v2/version.Package=github.com/containerd/containerd',
         ],
       },
       release: {
-        file: `cri-dockerd-${v.criDockerd}.amd64.tgz`,
-        checksum: { file: `cri-dockerd-${v.criDockerd}.amd64.tgz.sha256`, algorithm: 'sha256' },
-        members: [['cri-dockerd/cri-dockerd', 'cri-dockerd']],
+        file: `containerd-static-${v.containerd}-linux-amd64.tar.gz`,
+        checksum: { file: `containerd-static-${v.containerd}-linux-amd64.tar.gz.sha256sum`, algorithm: 'sha256' },
+        members: (['containerd', 'containerd-shim-runc-v2', 'ctr'] as const).map((b) => [`bin/${b}`, b]),
+      },
+    },
+    {
+      id: 'runc',
+      version: v.runc,
+      upstream: 'https://github.com/opencontainers/runc',
+      binaries: ['runc'],
+      go: {
+        kind: 'go',
+        module: 'github.com/opencontainers/runc',
+        version: `v${v.runc}`,
+        packages: [['github.com/opencontainers/runc', 'runc']],
+        // Upstream's release tags minus libpathrs (a Rust library; runc falls back to its Go code).
+        tags: ['seccomp', 'urfave_cli_no_docs'],
+        cgo: true,
+        ldflags: [`-X main.version=${v.runc}`, `-X main.gitCommit=v${v.runc}`, '-extldflags -static'],
+      },
+      release: {
+        file: 'runc.amd64',
+        plain: true,
+        checksum: { file: 'runc.sha256sum', algorithm: 'sha256' },
+        members: [['runc.amd64', 'runc']],
+      },
+    },
+    {
+      id: 'registry',
+      version: v.registry,
+      upstream: 'https://github.com/distribution/distribution',
+      binaries: ['registry'],
+      go: {
+        kind: 'go',
+        module: 'github.com/distribution/distribution/v3',
+        version: `v${v.registry}`,
+        packages: [['github.com/distribution/distribution/v3/cmd/registry', 'registry']],
+        ldflags: [
+          `-X github.com/distribution/distribution/v3/version.version=v${v.registry}`,
+          `-X github.com/distribution/distribution/v3/version.revision=v${v.registry}`,
+        ],
+      },
+      release: {
+        file: `registry_${v.registry}_linux_amd64.tar.gz`,
+        checksum: { file: `registry_${v.registry}_linux_amd64.tar.gz.sha256`, algorithm: 'sha256' },
+        members: [['registry', 'registry']],
       },
     },
     {
@@ -326,7 +378,11 @@ export function versionCheck(b: BinaryName, v: ComponentVersions): { args: strin
     etcd: { args: ['--version'], expect: `etcd Version: ${v.etcd}` },
     etcdctl: { args: ['version'], expect: `etcdctl version: ${v.etcd}` },
     etcdutl: { args: ['version'], expect: `etcdutl version: ${v.etcd}` },
-    'cri-dockerd': { args: ['--version'], expect: `cri-dockerd ${v.criDockerd}` },
+    containerd: { args: ['--version'], expect: `containerd github.com/containerd/containerd v${v.containerd}` },
+    'containerd-shim-runc-v2': { args: ['-v'], expect: `v${v.containerd}` },
+    ctr: { args: ['--version'], expect: `ctr github.com/containerd/containerd v${v.containerd}` },
+    runc: { args: ['--version'], expect: `runc version ${v.runc}` },
+    registry: { args: ['--version'], expect: `v${v.registry}` },
     'calico-node': { args: ['-v'], expect: v.calico.release },
     calico: { args: ['-v'], expect: v.calico.release },
     coredns: { args: ['-version'], expect: `CoreDNS-${v.coredns}` },

@@ -70,7 +70,7 @@ function prepareContext(id: ImageId, def: ImageDef, ctx: BuildContext, dockerfil
       place(b.path, join(root, e.to));
       inputs.push(`${e.to} ${b.sha256}`);
     } else if ('script' in e) {
-      const src = join(PACKAGE_ROOT, 'images', id, e.script);
+      const src = join(PACKAGE_ROOT, 'images', e.dir ?? id, e.script);
       place(src, join(root, e.to));
       chmodSync(join(root, e.to), 0o755);
       inputs.push(`${e.to} ${sha(readFileSync(src))}`);

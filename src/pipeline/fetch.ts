@@ -1,7 +1,7 @@
 // fetch: every binary the cluster's images need, by binaries.source, cached by
 // (group, version, source). A second fetch finds everything in the cache.
 import { createHash } from 'node:crypto';
-import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/defaults.js';
 import { findRelease } from '../config/versions.js';
@@ -113,7 +113,7 @@ async function buildGo(g: Group, r: GoRecipe, ctx: FetchContext, staging: string
   await ctx.go.build(
     work,
     ['-trimpath', ...(r.tags ? [`-tags=${r.tags.join(',')}`] : []), '-ldflags', ldflags, '-o', `${staging}/`, ...r.packages.map(([p]) => p)],
-    { what: `${g.id} ${g.version}`, onPackage: () => update(`${++compiled} packages compiled`) },
+    { what: `${g.id} ${g.version}`, cgo: r.cgo ?? false, onPackage: () => update(`${++compiled} packages compiled`) },
   );
   for (const [pkg, name] of r.packages) {
     const made = join(staging, defaultBinaryName(pkg));
@@ -159,6 +159,12 @@ async function fromRelease(g: Group, ctx: FetchContext, staging: string, update:
       `checksum mismatch for ${base}/${rel.file}: ${rel.checksum.algorithm} is ${got}, ${rel.checksum.file} says ${want}`,
       'the archive was altered or truncated; nothing was cached. Check the mirror, then fetch again',
     );
+  }
+  if (rel.plain) {
+    const [[, bin]] = rel.members as [[string, BinaryName]];
+    renameSync(archive, join(staging, bin));
+    chmodSync(join(staging, bin), 0o755);
+    return;
   }
   const missing = await extractTarGz(archive, new Map(rel.members.map(([member, bin]) => [member, join(staging, bin)])));
   rmSync(archive);
@@ -211,7 +217,8 @@ export async function exportMirror(config: ResolvedConfig, bins: FetchedBinaries
       const dir = join(outDir, g.id, g.version);
       mkdirSync(dir, { recursive: true });
       const tmp = join(dir, `.${rel.file}.tmp-${process.pid}`);
-      await createTarGz(tmp, rel.members.map(([member, bin]) => [member.replace(/^\.\//, ''), bins[bin].path]));
+      if (rel.plain) copyFileSync(bins[rel.members[0]![1]].path, tmp);
+      else await createTarGz(tmp, rel.members.map(([member, bin]) => [member.replace(/^\.\//, ''), bins[bin].path]));
       renameSync(tmp, join(dir, rel.file));
       const digest = await sha256File(join(dir, rel.file), rel.checksum.algorithm);
       writeFileSync(join(dir, rel.checksum.file), rel.checksum.file.endsWith('SUMS') ? `${digest}  ${rel.file}\n` : `${digest}\n`);

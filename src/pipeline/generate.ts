@@ -1,6 +1,7 @@
 // generate: config → plan → secrets (state dir) → rendered bundles → DIR, atomically.
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/defaults.js';
+import { REGISTRY_STORAGE } from '../plan/components.js';
 import { planCluster } from '../plan/plan.js';
 import type { ClusterPlan } from '../plan/types.js';
 import { renderBundles, type BundleFile, type Secrets } from '../render/bundle.js';
@@ -8,8 +9,8 @@ import { replaceTree, type TreeFile } from '../runtime/files.js';
 import { StateDir, basicIssuer, type SecretIssuer } from '../runtime/state.js';
 import { loadTemplates } from '../runtime/templates.js';
 
-/** Files `save` adds to a bundle; regenerating keeps them. */
-export const ARCHIVE_FILES = ['images.tar', 'images.sha256', 'images.txt'];
+/** What `save` adds to a bundle (the cluster registry's storage too); regenerating keeps them. */
+export const ARCHIVE_FILES = ['images.tar', 'images.sha256', 'images.txt', REGISTRY_STORAGE];
 
 export interface GenerateResult {
   plan: ClusterPlan;

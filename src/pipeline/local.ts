@@ -1,9 +1,8 @@
 // Local mode: a whole multi-node cluster on this machine, each node a container
 // with its own Docker engine. On each node k8s-img does what a user does on a real
 // machine: copy the bundle, `docker load` the node's archive, `docker compose up -d`.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import tar from 'tar-stream';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import YAML from 'yaml';
 import type { ResolvedConfig } from '../config/defaults.js';
 import { parseClusterConfig, type LoadedConfig } from '../config/load.js';
@@ -15,6 +14,7 @@ import type { ClusterPlan } from '../plan/types.js';
 import { LABEL } from '../render/compose.js';
 import { readClusterConfig } from '../runtime/config-file.js';
 import type { DockerEngine } from '../runtime/docker.js';
+import { syncBundle, type BundleTarget } from '../runtime/bundle-sync.js';
 import { writeFileAtomic } from '../runtime/files.js';
 import { localStateRoot, stateDir } from '../runtime/paths.js';
 import { StateDir } from '../runtime/state.js';
@@ -148,49 +148,20 @@ export async function loadNodeImages(docker: DockerEngine, container: string, bu
   return 'loaded';
 }
 
-async function bundleTar(dir: string): Promise<{ tar: Buffer; files: string[] }> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const files: string[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    pack.on('data', (c: unknown) => chunks.push(c as Buffer));
-    pack.on('end', resolve);
-    pack.on('error', reject);
-  });
-  const walk = (d: string) => {
-    for (const e of readdirSync(d).sort()) {
-      const p = join(d, e);
-      const rel = relative(dir, p);
-      const st = statSync(p);
-      if (st.isDirectory()) {
-        pack.entry({ name: `${rel}/`, type: 'directory', mode: 0o755 });
-        walk(p);
-      } else if (!rel.startsWith('images.')) {
-        pack.entry({ name: rel, mode: st.mode & 0o777 }, readFileSync(p));
-        files.push(rel);
-      }
-    }
+/** A local node container as a bundle target: `docker exec` and `docker cp`. */
+export function containerTarget(docker: DockerEngine, container: string): BundleTarget {
+  return {
+    exec: (argv, dir) => docker.exec(container, argv, dir ? { workdir: dir } : {}),
+    putTar: (stream, dir) => docker.putArchive(container, stream, dir),
   };
-  walk(dir);
-  pack.finalize();
-  await done;
-  return { tar: Buffer.concat(chunks), files };
 }
 
 /**
- * Copies the bundle (without the archive) over the one on the node, then runs
- * `docker compose up -d` there. The folder is updated in place, never replaced:
- * running services bind-mount its subfolders, and a replaced folder would leave
- * them looking at a deleted one. Files no longer in the bundle are removed.
+ * Brings the bundle on the node up to date (only changed files travel), then runs
+ * `docker compose up -d` there: services whose files changed are recreated.
  */
 export async function composeUp(docker: DockerEngine, container: string, bundleDir: string): Promise<void> {
-  const { tar: archive, files } = await bundleTar(bundleDir);
-  const prep = await docker.exec(container, ['mkdir', '-p', NODE_BUNDLE]);
-  if (prep.code !== 0) throw new HostError(`cannot create ${NODE_BUNDLE} on ${container}: ${prep.stderr}`, 'recreate the node: k8s-img down && k8s-img up');
-  await docker.putArchive(container, archive, NODE_BUNDLE);
-  const keep = files.map((f) => `./${f}`).join('\n');
-  const stale = 'find . -type f | sort > /tmp/k8s-img-have && printf "%s\\n" "$KEEP" | sort > /tmp/k8s-img-keep && comm -23 /tmp/k8s-img-have /tmp/k8s-img-keep | xargs -r rm -f';
-  await docker.exec(container, ['sh', '-c', stale], { workdir: NODE_BUNDLE, env: [`KEEP=${keep}`] });
+  await syncBundle(containerTarget(docker, container), bundleDir, NODE_BUNDLE);
   const r = await docker.exec(container, ['docker', 'compose', 'up', '-d', '--remove-orphans'], { workdir: NODE_BUNDLE });
   if (r.code !== 0) {
     throw new ClusterError(`docker compose up on ${container} failed:\n${(r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n')}`, `see \`docker exec ${container} docker ps -a\` and the logs of the failed service`);

@@ -1,5 +1,6 @@
-// save: per node, one archive with exactly the images that node needs, and a
-// checksum manifest. With the node's bundle it is all the node needs:
+// save: per node, one archive with exactly the images its Compose services need, and a
+// checksum manifest; on control-plane nodes also the storage of the cluster's registry
+// (the pods' images). With the node's bundle it is all the node needs:
 //   docker load -i images.tar && docker compose up -d
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,11 @@ import type { ClusterPlan } from '../plan/types.js';
 import { sha256File } from '../runtime/bincache.js';
 import type { DockerEngine } from '../runtime/docker.js';
 import { cacheDir } from '../runtime/paths.js';
+import { REGISTRY_STORAGE } from '../plan/components.js';
+import { parseImageName } from '../plan/image-name.js';
+import { registryTree } from '../render/registry-tree.js';
+import { BlobStore, exportImages } from '../runtime/oci-export.js';
+import { writeRegistryStorage } from '../runtime/registry-store.js';
 import type { Reporter } from './progress.js';
 
 export interface NodeArchive {
@@ -31,6 +37,7 @@ function listing(images: { ref: string; id: string }[]): string {
  */
 export async function saveNodeArchives(plan: ClusterPlan, docker: DockerEngine, outDir: string, reporter: Reporter, archiveCache = join(cacheDir(), 'archives')): Promise<NodeArchive[]> {
   const out: NodeArchive[] = [];
+  await saveRegistryStorage(plan, docker, outDir, reporter);
   for (const node of plan.nodes) {
     const refs = node.images.map((id) => plan.images[id]);
     const images: { ref: string; id: string }[] = [];
@@ -96,5 +103,28 @@ function pruneArchives(dir: string, keep = 8): void {
   for (const { f } of tars.slice(keep)) {
     rmSync(join(dir, f), { force: true });
     rmSync(join(dir, `${f}.sha256`), { force: true });
+  }
+}
+
+/** Where exported image blobs are kept, shared by every cluster. */
+export function blobStore(): BlobStore {
+  return new BlobStore(join(cacheDir(), 'blobs'));
+}
+
+/** `DIR/<node>/registry-storage` on every node that serves the cluster's registry: the pods' images. */
+export async function saveRegistryStorage(plan: ClusterPlan, docker: DockerEngine, outDir: string, reporter: Reporter, extra: string[] = []): Promise<void> {
+  if (plan.registry.nodes.length === 0) return;
+  const refs = [...plan.registry.images.map((id) => plan.images[id]), ...extra];
+  const store = blobStore();
+  const images = await reporter.step(`Exporting ${refs.length} pod images for the cluster's registry`, () => exportImages(docker, refs, store));
+  const tree = registryTree(
+    images.map((i) => {
+      const name = parseImageName(i.ref)!;
+      return { ref: i.ref, repository: name.repository, tag: name.tag, manifest: i.manifest, blobs: i.blobs };
+    }),
+  );
+  for (const node of plan.registry.nodes) {
+    mkdirSync(join(outDir, node), { recursive: true });
+    writeRegistryStorage(join(outDir, node, REGISTRY_STORAGE), tree, store);
   }
 }

@@ -1,7 +1,8 @@
 // verify: a smoke test of a running cluster, the way conformance smoke tests do
 // it — real pods on real nodes, talking over the pod network, through Services
 // and DNS, and a Deployment rolling out an update. Uses the workload image
-// built by k8s-img; nothing is pulled.
+// built by k8s-img, pulled with `Always`: every pod start goes through the
+// cluster's own registry, as an air-gapped cluster's must.
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { ClusterError } from '../errors.js';
@@ -42,7 +43,7 @@ export class Verifier {
         nodeName: node,
         restartPolicy: restart,
         terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'workload', image: this.image, imagePullPolicy: 'Never', args, securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true } }],
+        containers: [{ name: 'workload', image: this.image, imagePullPolicy: 'Always', args, securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true } }],
       },
     };
   }
@@ -143,7 +144,7 @@ export class Verifier {
     const replicas = 2;
     const template = (rev: string) => ({
       metadata: { labels: { app: 'rollout' }, annotations: { 'k8s-img.io/revision': rev } },
-      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'workload', image: this.image, imagePullPolicy: 'Never', args: ['serve'], readinessProbe: { httpGet: { path: '/', port: WORKLOAD_PORT }, periodSeconds: 1 } }] },
+      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'workload', image: this.image, imagePullPolicy: 'Always', args: ['serve'], readinessProbe: { httpGet: { path: '/', port: WORKLOAD_PORT }, periodSeconds: 1 } }] },
     });
     await this.kube.create(path, { metadata: { name: 'rollout' }, spec: { replicas, selector: { matchLabels: { app: 'rollout' } }, template: template('1') } });
     const done = (gen: number) =>

@@ -8,6 +8,18 @@ import { identities, kubeconfig, pki, secret } from './files.js';
 export const PROBE = '/usr/local/bin/k8s-img-probe';
 /** Every service's own bundle folder is mounted here, read-only. */
 export const CONF = '/etc/kubernetes';
+/**
+ * Host agents (containerd, kubelet) run in the node's mount namespace; k8s-img-host-agent
+ * copies their binaries and bundle folder here first, so configs name files under it.
+ */
+export const agentHome = (name: string) => `/var/lib/k8s-img/agents/${name}`;
+export const agentConf = (name: string) => `${agentHome(name)}/conf`;
+export const CONTAINERD_SOCKET = '/run/k8s-img/containerd/containerd.sock';
+export const REGISTRY_PORT = 5000;
+/** The registry's storage in the bundle of each node that serves it (written by `save`). */
+export const REGISTRY_STORAGE = 'registry-storage';
+/** The cgroup containerd's shims move to, so that restarting containerd leaves pods running. */
+const SHIM_CGROUP = 'k8s-img-shims';
 
 export interface ComponentDef {
   name: ServiceName;
@@ -15,7 +27,7 @@ export interface ComponentDef {
   summary: string;
   runsOn: (c: NodeContext) => boolean;
   oneshot?: boolean;
-  /** Only kubelet, kube-proxy, calico-node and host-prep may be privileged. */
+  /** Only containerd, kubelet, kube-proxy, calico-node and host-prep may be privileged. */
   privileged?: boolean;
   pidHost?: boolean;
   /** Root filesystem writable only where the program needs it. */
@@ -166,9 +178,10 @@ function controllerManagerArgs(c: NodeContext): string[] {
 
 function kubeletArgs(c: NodeContext): string[] {
   const labels = [`k8s-img.io/cluster=${c.config.name}`, ...c.node.roles.map((r) => `k8s-img.io/role-${r}=true`)];
+  const conf = agentConf('kubelet');
   const args = [
-    `--config=${CONF}/kubelet.yaml`,
-    `--kubeconfig=${CONF}/kubeconfig`,
+    `--config=${conf}/kubelet.yaml`,
+    `--kubeconfig=${conf}/kubeconfig`,
     `--hostname-override=${c.node.name}`,
     `--node-ip=${c.node.address}`,
     `--node-labels=${labels.join(',')}`,
@@ -177,20 +190,6 @@ function kubeletArgs(c: NodeContext): string[] {
   // Control-plane-only nodes run a kubelet (Calico needs their Node object) but take no workloads.
   if (!c.has('worker')) args.push('--register-with-taints=node-role.kubernetes.io/control-plane=:NoSchedule');
   return args;
-}
-
-function criDockerdArgs(c: NodeContext): string {
-  return [
-    '--container-runtime-endpoint=unix:///var/run/cri-dockerd.sock',
-    '--docker-endpoint=unix:///var/run/docker.sock',
-    '--network-plugin=cni',
-    '--cni-bin-dir=/opt/cni/bin',
-    '--cni-conf-dir=/etc/cni/net.d',
-    '--cni-cache-dir=/var/lib/cni/cache',
-    '--cri-dockerd-root-directory=/var/lib/cri-dockerd',
-    '--hairpin-mode=hairpin-veth',
-    `--pod-infra-container-image=${c.images.pause}`,
-  ].join(' ');
 }
 
 function calicoEnv(c: NodeContext): Record<string, string> {
@@ -388,49 +387,99 @@ export const COMPONENTS: readonly ComponentDef[] = [
     dependsOn: [afterHostPrep],
   },
   {
-    name: 'kubelet',
-    image: 'kubelet',
-    summary: 'kubelet + cri-dockerd: pods are the node\'s Docker containers',
+    name: 'registry',
+    image: 'registry',
+    summary: 'the cluster\'s image registry (read-only): every node pulls pod images from it',
+    runsOn: (c) => c.has('control-plane'),
+    args: () => ['serve', `${CONF}/config.yml`],
+    ports: (c) => [port(REGISTRY_PORT, c.secure ? 'image registry (TLS, read-only)' : 'image registry (read-only)')],
+    // `save` and `load` write the storage; the registry only serves it.
+    volumes: () => [{ source: `./${REGISTRY_STORAGE}`, target: '/var/lib/registry', readOnly: true }],
+    files: (c) => [
+      { path: 'config.yml', mode: 0o644, template: 'registry/config.yml', data: { port: REGISTRY_PORT, secure: c.secure } },
+      ...(c.secure ? [secret('pki/registry.crt', 'registry.crt'), secret('pki/registry.key', 'registry.key')] : []),
+    ],
+    health: (c) => ({ url: `${c.secure ? 'https' : 'http'}://127.0.0.1:${REGISTRY_PORT}/v2/` }),
+  },
+  {
+    name: 'containerd',
+    image: 'containerd',
+    summary: 'containerd + runc: the pods\' runtime; pulls only from the cluster\'s registry',
     runsOn: everyNode,
     privileged: true,
     pidHost: true,
     writableRootfs: true,
-    args: kubeletArgs,
-    env: (c) => ({ CRI_DOCKERD_ARGS: criDockerdArgs(c) }),
-    ports: () => [port(10250, 'kubelet API (TLS)'), port(10248, 'health', '127.0.0.1')],
-    volumes: () => [
-      hostPath('/etc/cni/net.d', true),
-      hostPath('/opt/cni/bin', true),
-      hostPath('/var/lib/cni'),
-      hostPath('/var/lib/calico', true),
-      hostPath('/var/log/calico'),
-      hostPath('/var/lib/kubelet', false, 'rshared'),
-      hostPath('/var/lib/cri-dockerd'),
-      hostPath('/var/lib/docker', false, 'rslave'),
-      hostPath('/var/log/pods'),
-      hostPath('/var/log/containers'),
-      hostPath('/run', false, 'rslave'),
-      hostPath('/lib/modules', true),
-    ],
-    files: (c) => [
-      ...kubeconfig(c, 'kubeconfig', 'kubelet'),
-      {
-        path: 'kubelet.yaml',
-        mode: 0o644,
-        template: 'kubelet-config.yaml',
-        data: {
-          clusterDNS: c.config.networking.clusterDNS,
-          domain: c.config.networking.dnsDomain,
-          secure: c.secure,
-          resolvConf: c.config.networking.upstreamDNS === undefined ? '/etc/resolv.conf' : '',
+    args: () => ['containerd', 'containerd', '--config', `${agentConf('containerd')}/config.toml`],
+    env: () => ({ K8S_IMG_AGENT_BINARIES: 'containerd containerd-shim-runc-v2 ctr runc', K8S_IMG_SHIM_CGROUP: SHIM_CGROUP }),
+    volumes: () => [hostPath(agentHome('containerd'))],
+    files: (c) => {
+      const conf = agentConf('containerd');
+      const scheme = c.secure ? 'https' : 'http';
+      // This node's own copy first (control planes run one), then the others'.
+      const sources = [...c.controlPlanes].sort((a, b) => Number(b.name === c.node.name) - Number(a.name === c.node.name)).map((n) => `${scheme}://${n.address}:${REGISTRY_PORT}`);
+      return [
+        {
+          path: 'config.toml',
+          mode: 0o644,
+          template: 'containerd/config.toml',
+          data: { socket: CONTAINERD_SOCKET, conf, bin: `${agentHome('containerd')}/bin`, sandboxImage: c.images.pause, shimCgroup: `/${SHIM_CGROUP}` },
         },
-      },
-      ...(c.secure
-        ? [secret('pki/kubelet-serving.crt', `kubelet-serving-${c.node.name}.crt`), secret('pki/kubelet-serving.key', `kubelet-serving-${c.node.name}.key`)]
-        : []),
-    ],
+        {
+          path: 'certs.d/_default/hosts.toml',
+          mode: 0o644,
+          template: 'containerd/hosts.toml',
+          data: { server: sources.at(-1)!, mirrors: sources.slice(0, -1), ca: c.secure ? `${conf}/pki/ca.crt` : '' },
+        },
+        ...(c.secure ? [secret('pki/ca.crt', 'ca.crt')] : []),
+      ];
+    },
+    health: () => ({
+      url: `unix://${CONTAINERD_SOCKET}`,
+      test: ['nsenter', '--mount=/proc/1/ns/mnt', '--', `${agentHome('containerd')}/bin/ctr`, '--address', CONTAINERD_SOCKET, 'version'],
+      startPeriodSeconds: 60,
+    }),
+    dependsOn: [afterHostPrep],
+  },
+  {
+    name: 'kubelet',
+    image: 'kubelet',
+    summary: 'the kubelet; its pods run in containerd',
+    runsOn: everyNode,
+    privileged: true,
+    pidHost: true,
+    writableRootfs: true,
+    args: (c) => ['kubelet', 'kubelet', ...kubeletArgs(c)],
+    env: () => ({ K8S_IMG_AGENT_BINARIES: 'kubelet' }),
+    ports: () => [port(10250, 'kubelet API (TLS)'), port(10248, 'health', '127.0.0.1')],
+    volumes: () => [hostPath(agentHome('kubelet'))],
+    files: (c) => {
+      const conf = agentConf('kubelet');
+      return [
+        ...kubeconfig(c, 'kubeconfig', 'kubelet', `${conf}/pki`),
+        {
+          path: 'kubelet.yaml',
+          mode: 0o644,
+          template: 'kubelet-config.yaml',
+          data: {
+            clusterDNS: c.config.networking.clusterDNS,
+            domain: c.config.networking.dnsDomain,
+            secure: c.secure,
+            pki: `${conf}/pki`,
+            runtimeEndpoint: `unix://${CONTAINERD_SOCKET}`,
+            resolvConf: c.config.networking.upstreamDNS === undefined ? '/etc/resolv.conf' : '',
+          },
+        },
+        ...(c.secure
+          ? [secret('pki/kubelet-serving.crt', `kubelet-serving-${c.node.name}.crt`), secret('pki/kubelet-serving.key', `kubelet-serving-${c.node.name}.key`)]
+          : []),
+      ];
+    },
     health: () => ({ url: 'http://127.0.0.1:10248/healthz', startPeriodSeconds: 120 }),
-    dependsOn: [afterHostPrep, { service: 'install-cni', condition: 'service_completed_successfully' }],
+    dependsOn: [
+      afterHostPrep,
+      { service: 'install-cni', condition: 'service_completed_successfully' },
+      { service: 'containerd', condition: 'service_healthy' },
+    ],
   },
   {
     name: 'kube-proxy',
@@ -487,5 +536,5 @@ function etcdMemberSecrets(node: string): FileSpec[] {
   return ['etcd-server', 'etcd-peer'].flatMap((n) => [secret(`pki/${n}.crt`, `${n}-${node}.crt`), secret(`pki/${n}.key`, `${n}-${node}.key`)]);
 }
 
-/** Images that pods use (not Compose services); needed on nodes that run pods. */
+/** Images that pods use (not Compose services): the cluster's registry serves them. */
 export const POD_IMAGES: readonly ImageId[] = ['pause', 'coredns', 'workload'];

@@ -7,7 +7,8 @@ import type { ImageId } from './types.js';
 export type BinaryName =
   | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubelet' | 'kube-proxy' | 'kubectl'
   | 'etcd' | 'etcdctl' | 'etcdutl'
-  | 'cri-dockerd'
+  | 'containerd' | 'containerd-shim-runc-v2' | 'ctr' | 'runc'
+  | 'registry'
   | 'calico-node' | 'calico' | 'calico-crds.yaml'
   | 'loopback' | 'portmap' | 'bandwidth' | 'host-local'
   | 'coredns'
@@ -18,7 +19,7 @@ export type BinaryName =
 /** One entry of an image's filesystem: a fetched artifact, a script from images/<id>/, or a symlink. */
 export type LayoutEntry =
   | { artifact: BinaryName; to: string }
-  | { script: string; to: string }
+  | { script: string; to: string; /** images/<dir>/ when shared with other images */ dir?: string }
   | { link: string; to: string };
 
 export interface ImageDef {
@@ -42,7 +43,9 @@ export interface ImageDef {
 
 const BIN = '/usr/local/bin';
 const bin = (...names: BinaryName[]): LayoutEntry[] => names.map((n) => ({ artifact: n, to: `${BIN}/${n}` }));
-const script = (name: string): LayoutEntry => ({ script: name, to: `${BIN}/${name}` });
+const script = (name: string, dir?: string): LayoutEntry => ({ script: name, to: `${BIN}/${name}`, ...(dir ? { dir } : {}) });
+/** Runs containerd and the kubelet in the node's mount namespace (images/host-agent). */
+const hostAgent = script('k8s-img-host-agent', 'host-agent');
 const cni = (...names: BinaryName[]): LayoutEntry[] => names.map((n) => ({ artifact: n, to: `/opt/cni/bin/${n}` }));
 
 const k8s = (v: ComponentVersions) => `v${v.kubernetes}`;
@@ -76,13 +79,36 @@ export const IMAGES: Record<ImageId, ImageDef> = {
   kubelet: {
     tag: k8s,
     base: 'tools',
-    layout: [...bin('kubelet', 'cri-dockerd', 'k8s-img-probe'), script('k8s-img-kubelet')],
+    layout: [...bin('kubelet', 'k8s-img-probe'), hostAgent],
     user: '0',
-    entrypoint: [`${BIN}/k8s-img-kubelet`],
-    wraps: ['kubelet', 'cri-dockerd'],
+    entrypoint: [`${BIN}/k8s-img-host-agent`],
+    wraps: ['kubelet'],
     versionCommand: [`${BIN}/kubelet`, '--version'],
     expectVersion: (v) => `Kubernetes v${v.kubernetes}`,
-    description: 'kubelet with cri-dockerd (pods are the node\'s Docker containers)',
+    description: 'the kubelet, run in the node\'s mount namespace',
+  },
+  containerd: {
+    tag: (v) => `v${v.containerd}`,
+    base: 'tools',
+    layout: [...bin('containerd', 'containerd-shim-runc-v2', 'ctr', 'runc'), hostAgent],
+    user: '0',
+    entrypoint: [`${BIN}/k8s-img-host-agent`],
+    wraps: ['containerd', 'containerd-shim-runc-v2', 'ctr', 'runc'],
+    versionCommand: [`${BIN}/containerd`, '--version'],
+    expectVersion: (v) => `containerd github.com/containerd/containerd v${v.containerd}`,
+    description: `containerd with runc: the pods' runtime, run in the node's mount namespace`,
+  },
+  registry: {
+    tag: (v) => `v${v.registry}`,
+    base: 'scratch',
+    layout: bin('registry', 'k8s-img-probe'),
+    user: '0',
+    entrypoint: [`${BIN}/registry`],
+    cmd: ['serve', '/etc/kubernetes/config.yml'],
+    wraps: ['registry'],
+    versionCommand: [`${BIN}/registry`, '--version'],
+    expectVersion: (v) => `v${v.registry}`,
+    description: 'the distribution registry that serves the cluster its own images',
   },
   'kube-proxy': {
     tag: k8s,

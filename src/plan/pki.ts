@@ -48,6 +48,16 @@ export function pkiPlan(config: ResolvedConfig): PkiPlan {
       dnsNames: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${domain}`, 'localhost', ...controlPlanes.map((n) => n.name)],
       ipAddresses: ['127.0.0.1', serviceIP, ...controlPlanes.map((n) => n.address)],
     },
+    {
+      // The cluster's registry, served by every control-plane node; containerd checks it against ca.crt.
+      name: 'registry',
+      ca: 'ca',
+      commonName: 'k8s-img-registry',
+      organizations: [],
+      usage: 'server',
+      dnsNames: ['localhost', ...controlPlanes.map((n) => n.name)],
+      ipAddresses: ['127.0.0.1', ...controlPlanes.map((n) => n.address)],
+    },
     client('apiserver-kubelet-client', 'ca', 'kube-apiserver-kubelet-client'),
     client('apiserver-etcd-client', 'etcd-ca', 'kube-apiserver-etcd-client'),
     client('front-proxy-client', 'front-proxy-ca', 'front-proxy-client'),

@@ -3,7 +3,7 @@
 import type { ResolvedConfig } from '../config/defaults.js';
 import { findRelease } from '../config/versions.js';
 import type { Problem } from '../errors.js';
-import { COMPONENTS, POD_IMAGES, PROBE, type ComponentDef } from './components.js';
+import { COMPONENTS, POD_IMAGES, PROBE, REGISTRY_PORT, type ComponentDef } from './components.js';
 import { clusterFacts, nodeContext, type NodeContext } from './context.js';
 import { imageRef } from './images.js';
 import { pkiPlan } from './pki.js';
@@ -20,8 +20,7 @@ export function planCluster(config: ResolvedConfig): ClusterPlan {
     const defs = COMPONENTS.filter((d) => d.runsOn(ctx));
     const present = new Set(defs.map((d) => d.name));
     const services = defs.map((d) => servicePlan(d, ctx, present));
-    const runsPods = node.roles.includes('worker');
-    const needed = new Set<ImageId>([...services.map((s) => s.imageId), 'pause', ...(runsPods ? POD_IMAGES : [])]);
+    const needed = new Set<ImageId>(services.map((s) => s.imageId));
     return {
       name: node.name,
       address: node.address,
@@ -52,7 +51,9 @@ export function planCluster(config: ResolvedConfig): ClusterPlan {
       etcd: release.etcd,
       coredns: release.coredns,
       pause: release.pause,
-      criDockerd: release.criDockerd,
+      containerd: release.containerd,
+      runc: release.runc,
+      registry: release.registry,
       cniPlugins: release.cniPlugins,
       calico: release.calico,
     },
@@ -68,6 +69,11 @@ export function planCluster(config: ResolvedConfig): ClusterPlan {
     },
     apiServer: { url: facts.apiServerURL, addresses: facts.controlPlanes.map((n) => n.address) },
     etcd: { members: facts.etcdMembers.map((m) => ({ name: m.name, address: m.address })), endpoints: facts.etcdEndpoints },
+    registry: {
+      nodes: facts.controlPlanes.map((n) => n.name),
+      endpoints: facts.controlPlanes.map((n) => `${facts.secure ? 'https' : 'http'}://${n.address}:${REGISTRY_PORT}`),
+      images: [...POD_IMAGES],
+    },
     images,
     nodes,
     secrets: [...secrets].sort(),

@@ -10,11 +10,13 @@ export const IMAGE_IDS = [
   'kube-apiserver',
   'kube-controller-manager',
   'kube-scheduler',
+  'containerd',
   'kubelet',
   'kube-proxy',
   'calico-node',
   'kubectl',
   'host-prep',
+  'registry',
   'coredns',
   'pause',
   'workload',
@@ -29,6 +31,8 @@ export type ServiceName =
   | 'kube-scheduler'
   | 'addons'
   | 'install-cni'
+  | 'registry'
+  | 'containerd'
   | 'kubelet'
   | 'kube-proxy'
   | 'calico-node';
@@ -95,7 +99,7 @@ export interface NodePlan {
   address: string;
   roles: Role[];
   services: ServicePlan[];
-  /** Images this node must hold: its services' and the pods' it may run. */
+  /** Images this node's Docker engine must hold (`docker load`): its Compose services'. */
   images: ImageId[];
 }
 
@@ -115,6 +119,11 @@ export interface ClusterPlan {
   };
   apiServer: { url: string; addresses: string[] };
   etcd: { members: { name: string; address: string }[]; endpoints: string[] };
+  /**
+   * The cluster's registry: a read-only copy on every control-plane node, the only place
+   * containerd pulls pod images from (for every registry name).
+   */
+  registry: { nodes: string[]; endpoints: string[]; images: ImageId[] };
   images: Record<ImageId, string>;
   nodes: NodePlan[];
   /** Secrets the bundles reference; the effect layer must supply them to render. */

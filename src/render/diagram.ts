@@ -36,9 +36,13 @@ export function renderDiagram(plan: ClusterPlan): string {
     `cluster ${plan.cluster} — Kubernetes v${plan.versions.kubernetes}, ${plan.mode} mode, Calico ${plan.versions.calico.release} (${net.calicoBackend}, MTU ${net.mtu})`,
     `API ${plan.apiServer.url}   etcd ${plan.etcd.members.map((m) => `${m.name}@${m.address}`).join(', ')}`,
     `pods ${net.podCIDR}   services ${net.serviceCIDR}   DNS ${net.clusterDNS} (${net.dnsDomain})   NodePorts ${net.nodePortRange}`,
+    `registry ${plan.registry.endpoints.join(', ')} (read-only; every pod image, for every registry name)`,
     '',
   ];
-  for (const n of plan.nodes) out.push(...nodeBox(n), `  images: ${n.images.join(', ')}`, '');
+  for (const n of plan.nodes) {
+    const served = plan.registry.nodes.includes(n.name) ? `; registry: ${plan.registry.images.join(', ')}` : '';
+    out.push(...nodeBox(n), `  images: ${n.images.join(', ')}${served}`, '');
+  }
   out.push('All services use the node\'s network (host networking); "lo:" ports listen on 127.0.0.1 only.');
   return out.join('\n') + '\n';
 }

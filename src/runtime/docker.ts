@@ -102,10 +102,14 @@ export class DockerEngine {
 
   /** `docker save` of several images into one archive. */
   async save(refs: string[], outFile: string): Promise<void> {
+    await pipeline(await this.saveStream(refs), createWriteStream(outFile));
+  }
+
+  /** `docker save` as a stream (an OCI layout plus Docker's manifest.json, engine >= 25). */
+  async saveStream(refs: string[]): Promise<NodeJS.ReadableStream> {
     // getImages (GET /images/get?names=...) is missing from @types/dockerode.
     const api = this.api as unknown as { getImages(o: { names: string[] }): Promise<NodeJS.ReadableStream> };
-    const stream = await api.getImages({ names: refs });
-    await pipeline(stream, createWriteStream(outFile));
+    return api.getImages({ names: refs });
   }
 
   async load(file: string): Promise<void> {

@@ -83,10 +83,15 @@ function check(plan: ClusterPlan, c: ClusterConfig): void {
       }
       if (f.path === 'compose.yaml') assert.deepEqual(validate(YAML.parse(f.content)), [], `${node}/compose.yaml`);
       if (f.path.endsWith('.conflist')) assert.equal(JSON.parse(f.content).plugins[0].mtu, net.calico.mtu);
+      if (f.path.endsWith('hosts.toml')) {
+        // Every pull goes to a control plane's registry copy, and never anywhere else.
+        const urls = [...f.content.matchAll(/^(?:server = |\[host\.)"(\w+:\/\/[^"]+)"/gm)].map((m) => new URL(m[1]!).hostname);
+        assert.deepEqual([...urls].sort(), [...controlPlaneAddresses].sort(), `${node}/${f.path}`);
+      }
     }
   }
 
-  const mayBePrivileged = new Set(['kubelet', 'kube-proxy', 'calico-node', 'host-prep']);
+  const mayBePrivileged = new Set(['containerd', 'kubelet', 'kube-proxy', 'calico-node', 'host-prep']);
   for (const { s } of services) {
     if (!mayBePrivileged.has(s.name)) {
       assert.equal(s.privileges.privileged, false, `${s.name} privileged`);

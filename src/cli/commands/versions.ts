@@ -5,11 +5,11 @@ export const versionsCommand: CommandModule = {
   command: 'versions',
   describe: 'list the supported Kubernetes versions and the component versions each uses',
   handler: () => {
-    const rows = [['kubernetes', 'etcd', 'coredns', 'calico', 'cri-dockerd', 'cni-plugins', 'pause', 'tested'] as string[]];
+    const rows = [['kubernetes', 'etcd', 'coredns', 'calico', 'containerd', 'runc', 'registry', 'cni-plugins', 'pause', 'tested'] as string[]];
     for (const r of SUPPORTED_RELEASES) {
       rows.push([
         `${r.kubernetes}${r === DEFAULT_RELEASE ? ' (default)' : ''}`,
-        r.etcd, r.coredns, r.calico.release, r.criDockerd, r.cniPlugins, r.pause,
+        r.etcd, r.coredns, r.calico.release, r.containerd, r.runc, r.registry, r.cniPlugins, r.pause,
         { ci: 'yes, in CI', manual: 'by hand', no: 'no' }[r.tested],
       ]);
     }
