@@ -206,7 +206,7 @@ export async function buildNodeImage(ctx: Omit<BuildContext, 'bins'>): Promise<B
   const dir = join(ctx.workDir, 'images', 'node');
   rmSync(dir, { recursive: true, force: true });
   const inputs = [dockerfile, baseId];
-  for (const script of ['k8s-img-node', 'k8s-img-runc']) {
+  for (const script of ['k8s-img-node']) {
     const src = join(PACKAGE_ROOT, 'images', 'node', script);
     place(src, join(dir, 'rootfs', 'usr', 'local', 'bin', script));
     inputs.push(readFileSync(src, 'utf8'));

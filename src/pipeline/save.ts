@@ -13,7 +13,7 @@ import { cacheDir } from '../runtime/paths.js';
 import { REGISTRY_STORAGE } from '../plan/components.js';
 import { parseImageName } from '../plan/image-name.js';
 import { registryTree } from '../render/registry-tree.js';
-import { BlobStore, exportImages } from '../runtime/oci-export.js';
+import { BlobStore, exportImages, type OciImage } from '../runtime/oci-export.js';
 import { writeRegistryStorage } from '../runtime/registry-store.js';
 import type { Reporter } from './progress.js';
 
@@ -35,9 +35,9 @@ function listing(images: { ref: string; id: string }[]): string {
  * by content (the exact image IDs), so another cluster or bundle folder with the same
  * images gets a hard link instead of another `docker save`.
  */
-export async function saveNodeArchives(plan: ClusterPlan, docker: DockerEngine, outDir: string, reporter: Reporter, archiveCache = join(cacheDir(), 'archives')): Promise<NodeArchive[]> {
+export async function saveNodeArchives(plan: ClusterPlan, docker: DockerEngine, outDir: string, reporter: Reporter, extra: OciImage[] = [], archiveCache = join(cacheDir(), 'archives')): Promise<NodeArchive[]> {
   const out: NodeArchive[] = [];
-  await saveRegistryStorage(plan, docker, outDir, reporter);
+  await saveRegistryStorage(plan, docker, outDir, reporter, extra);
   for (const node of plan.nodes) {
     const refs = node.images.map((id) => plan.images[id]);
     const images: { ref: string; id: string }[] = [];
@@ -111,14 +111,22 @@ export function blobStore(): BlobStore {
   return new BlobStore(join(cacheDir(), 'blobs'));
 }
 
-/** `DIR/<node>/registry-storage` on every node that serves the cluster's registry: the pods' images. */
-export async function saveRegistryStorage(plan: ClusterPlan, docker: DockerEngine, outDir: string, reporter: Reporter, extra: string[] = []): Promise<void> {
+/**
+ * `DIR/<node>/registry-storage` on every node that serves the cluster's registry: the
+ * pods' images, and `extra` images (added with `k8s-img load` or by the conformance run),
+ * whose blobs the store still holds.
+ */
+export async function saveRegistryStorage(plan: ClusterPlan, docker: DockerEngine, outDir: string, reporter: Reporter, extra: OciImage[] = []): Promise<void> {
   if (plan.registry.nodes.length === 0) return;
-  const refs = [...plan.registry.images.map((id) => plan.images[id]), ...extra];
+  const refs = plan.registry.images.map((id) => plan.images[id]);
   const store = blobStore();
-  const images = await reporter.step(`Exporting ${refs.length} pod images for the cluster's registry`, () => exportImages(docker, refs, store));
+  const built = await reporter.step(`Exporting ${refs.length} pod images for the cluster's registry`, () => exportImages(docker, refs, store));
+  const lost = extra.filter((i) => ![i.manifest, ...i.blobs].every((d) => store.has(d)));
+  if (lost.length > 0) {
+    throw new BuildError(`the blobs of ${lost.map((i) => i.ref).join(', ')} are no longer in ${store.root}`, 'load them again (k8s-img load IMAGE)');
+  }
   const tree = registryTree(
-    images.map((i) => {
+    [...built, ...extra].map((i) => {
       const name = parseImageName(i.ref)!;
       return { ref: i.ref, repository: name.repository, tag: name.tag, manifest: i.manifest, blobs: i.blobs };
     }),

@@ -6,6 +6,7 @@ import { ClusterError } from '../errors.js';
 import type { ClusterPlan } from '../plan/types.js';
 import { adminKubeconfig } from '../runtime/admin-kubeconfig.js';
 import { DockerEngine } from '../runtime/docker.js';
+import { readExtraImages } from '../runtime/extra-images.js';
 import { writeFileAtomic } from '../runtime/files.js';
 import { defaultIssuers } from '../runtime/issuers.js';
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../runtime/kube.js';
@@ -51,7 +52,7 @@ export async function up(configPath: string | undefined, reporter: Reporter, doc
   for (const w of plan.warnings) reporter.warn(`${w.message} (${w.hint})`);
   const bundles = bundlesDir(state);
   writeBundles(bundles, result);
-  await saveNodeArchives(plan, docker, bundles, reporter);
+  await saveNodeArchives(plan, docker, bundles, reporter, readExtraImages(state));
 
   await reporter.step(`Starting ${plan.nodes.length} node containers on ${localSubnet(config)}`, () => provisionNodes(docker, plan, config, node.ref));
   // Loads run on all nodes at once: each node has its own engine.

@@ -14,12 +14,17 @@ export const CONF = '/etc/kubernetes';
  */
 export const agentHome = (name: string) => `/var/lib/k8s-img/agents/${name}`;
 export const agentConf = (name: string) => `${agentHome(name)}/conf`;
+/**
+ * `docker exec` (health checks) joins the mount namespace of the container's first
+ * process, which for a host agent is the node's: its checks run the copied binaries.
+ */
+const agentBin = (name: string, binary: string) => `${agentHome(name)}/bin/${binary}`;
 export const CONTAINERD_SOCKET = '/run/k8s-img/containerd/containerd.sock';
 export const REGISTRY_PORT = 5000;
 /** The registry's storage in the bundle of each node that serves it (written by `save`). */
 export const REGISTRY_STORAGE = 'registry-storage';
-/** The cgroup containerd's shims move to, so that restarting containerd leaves pods running. */
-const SHIM_CGROUP = 'k8s-img-shims';
+/** containerd and its shims leave the service's cgroup for this one: restarting the service leaves pods running. */
+const CONTAINERD_CGROUP = 'k8s-img-containerd';
 
 export interface ComponentDef {
   name: ServiceName;
@@ -410,7 +415,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
     pidHost: true,
     writableRootfs: true,
     args: () => ['containerd', 'containerd', '--config', `${agentConf('containerd')}/config.toml`],
-    env: () => ({ K8S_IMG_AGENT_BINARIES: 'containerd containerd-shim-runc-v2 ctr runc', K8S_IMG_SHIM_CGROUP: SHIM_CGROUP }),
+    env: () => ({ K8S_IMG_AGENT_BINARIES: 'containerd containerd-shim-runc-v2 ctr runc', K8S_IMG_AGENT_CGROUP: CONTAINERD_CGROUP }),
     volumes: () => [hostPath(agentHome('containerd'))],
     files: (c) => {
       const conf = agentConf('containerd');
@@ -422,7 +427,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
           path: 'config.toml',
           mode: 0o644,
           template: 'containerd/config.toml',
-          data: { socket: CONTAINERD_SOCKET, conf, bin: `${agentHome('containerd')}/bin`, sandboxImage: c.images.pause, shimCgroup: `/${SHIM_CGROUP}` },
+          data: { socket: CONTAINERD_SOCKET, conf, runc: agentBin('containerd', 'runc'), sandboxImage: c.images.pause },
         },
         {
           path: 'certs.d/_default/hosts.toml',
@@ -435,7 +440,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
     },
     health: () => ({
       url: `unix://${CONTAINERD_SOCKET}`,
-      test: ['nsenter', '--mount=/proc/1/ns/mnt', '--', `${agentHome('containerd')}/bin/ctr`, '--address', CONTAINERD_SOCKET, 'version'],
+      test: [agentBin('containerd', 'ctr'), '--address', CONTAINERD_SOCKET, 'version'],
       startPeriodSeconds: 60,
     }),
     dependsOn: [afterHostPrep],
@@ -449,7 +454,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
     pidHost: true,
     writableRootfs: true,
     args: (c) => ['kubelet', 'kubelet', ...kubeletArgs(c)],
-    env: () => ({ K8S_IMG_AGENT_BINARIES: 'kubelet' }),
+    env: () => ({ K8S_IMG_AGENT_BINARIES: 'kubelet k8s-img-probe' }),
     ports: () => [port(10250, 'kubelet API (TLS)'), port(10248, 'health', '127.0.0.1')],
     volumes: () => [hostPath(agentHome('kubelet'))],
     files: (c) => {
@@ -474,7 +479,10 @@ export const COMPONENTS: readonly ComponentDef[] = [
           : []),
       ];
     },
-    health: () => ({ url: 'http://127.0.0.1:10248/healthz', startPeriodSeconds: 120 }),
+    health: () => {
+      const url = 'http://127.0.0.1:10248/healthz';
+      return { url, test: [agentBin('kubelet', 'k8s-img-probe'), url], startPeriodSeconds: 120 };
+    },
     dependsOn: [
       afterHostPrep,
       { service: 'install-cni', condition: 'service_completed_successfully' },
