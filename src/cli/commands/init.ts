@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { CommandModule } from 'yargs';
 import { resolveDefaults } from '../../config/defaults.js';
 import { parseClusterConfig } from '../../config/load.js';
 import { importProperties } from '../../config/properties.js';
@@ -11,8 +10,9 @@ import { UsageError } from '../../errors.js';
 import { TemplateRenderer } from '../../render/templates.js';
 import { writeFileAtomic } from '../../runtime/files.js';
 import { loadTemplates } from '../../runtime/templates.js';
+import type { CliIO } from '../io.js';
 
-interface Args {
+export interface Args {
   out: string;
   name: string;
   fromProperties?: string[];
@@ -30,21 +30,11 @@ export function starterYaml(c: ClusterConfig, file: string): string {
   return text;
 }
 
-export const initCommand: CommandModule<object, Args> = {
-  command: 'init',
-  describe: 'write a commented starter cluster.yaml (the tutorial\'s 3 nodes), or import config.properties files',
-  builder: (y) =>
-    y
-      .option('out', { alias: 'o', type: 'string', default: 'cluster.yaml', describe: 'file to write' })
-      .option('name', { type: 'string', default: 'demo', describe: 'cluster name' })
-      .option('from-properties', { type: 'array', string: true, describe: "the tutorial's config.properties, one per node" })
-      .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing file' }) as never,
-  handler: (args) => {
-    if (existsSync(args.out) && !args.force) throw new UsageError(`${args.out} already exists`, 'pass --force to overwrite it, or -o another file');
-    const config = args.fromProperties?.length
-      ? importProperties(args.fromProperties.map((f) => ({ name: basename(f), text: readFileSync(f, 'utf8') })), args.name)
-      : { ...TUTORIAL_TOPOLOGY, name: args.name };
-    writeFileAtomic(args.out, starterYaml(config, args.out));
-    process.stdout.write(`wrote ${args.out} (${config.nodes.length} nodes); next: k8s-img plan -c ${args.out}\n`);
-  },
-};
+export function run(args: Args, io: CliIO): void {
+  if (existsSync(args.out) && !args.force) throw new UsageError(`${args.out} already exists`, 'pass --force to overwrite it, or -o another file');
+  const config = args.fromProperties?.length
+    ? importProperties(args.fromProperties.map((f) => ({ name: basename(f), text: readFileSync(f, 'utf8') })), args.name)
+    : { ...TUTORIAL_TOPOLOGY, name: args.name };
+  writeFileAtomic(args.out, starterYaml(config, args.out));
+  io.stdout.write(`wrote ${args.out} (${config.nodes.length} nodes); next: k8s-img plan -c ${args.out}\n`);
+}
