@@ -1,12 +1,12 @@
 // Local mode: a whole multi-node cluster on this machine, each node a container
 // with its own Docker engine. On each node k8s-img does what a user does on a real
 // machine: copy the bundle, `docker load` the node's archive, `docker compose up -d`.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import tar from 'tar-stream';
 import YAML from 'yaml';
 import type { ResolvedConfig } from '../config/defaults.js';
-import { parseClusterConfig, type LoadedConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/load.js';
 import { enclosing, parseIPv4 } from '../config/net.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { TUTORIAL_TOPOLOGY } from '../config/tutorial.js';
@@ -16,6 +16,7 @@ import { LABEL } from '../render/compose.js';
 import { readClusterConfig } from '../runtime/config-file.js';
 import type { DockerEngine } from '../runtime/docker.js';
 import { writeFileAtomic } from '../runtime/files.js';
+import { withFsErrors } from '../runtime/fs-errors.js';
 import { localStateRoot, stateDir } from '../runtime/paths.js';
 import { StateDir } from '../runtime/state.js';
 
@@ -62,9 +63,10 @@ export function openLocalCluster(configPath: string | undefined, create = false)
   const path = join(dir, 'cluster.yaml');
   if (!existsSync(path)) {
     if (!create) throw new ClusterError('no local cluster has been started', 'start one with `k8s-img up`');
+    withFsErrors(`cannot create ${dir}`, () => mkdirSync(dir, { recursive: true, mode: 0o700 })); // it will hold the keys
     writeFileAtomic(path, `# written by k8s-img up: the default local cluster (the tutorial's topology)\n${YAML.stringify(defaultLocalConfig(hostResolvers()))}`);
   }
-  const loaded = parseClusterConfig(readFileSync(path, 'utf8'), path);
+  const loaded = readClusterConfig(path);
   return { config: loaded.config, warnings: loaded.warnings, state: new StateDir(dir), configPath: path };
 }
 

@@ -1,5 +1,6 @@
 // File-system failures in the user's words: a HostError (exit 3) naming what we
 // were doing and where, with a hint; the original error stays as `cause`.
+import { lstatSync, type Stats } from 'node:fs';
 import { HostError } from '../errors.js';
 
 const REASONS: Record<string, [string, string]> = {
@@ -39,5 +40,15 @@ export function withFsErrors<T>(action: string, fn: () => T): T {
   } catch (e) {
     if (isErrnoError(e)) throw fsError(e, action);
     throw e;
+  }
+}
+
+/** lstat, or undefined when nothing is there; other failures are HostErrors. */
+export function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fsError(e, `cannot look at ${path}`);
   }
 }

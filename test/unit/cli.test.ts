@@ -72,7 +72,7 @@ describe('k8s-img CLI', () => {
     writeFileSync(join(dir, 'cluster.yaml'), readFileSync(join(FIXTURES, 'valid', 'tutorial-simple.yaml')));
     const r = await cli(['generate', '-o', 'out'], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(readdirSync(join(dir, 'out')).sort(), ['sm1', 'sw1', 'sw2']);
+    assert.deepEqual(readdirSync(join(dir, 'out')).sort(), ['.k8s-img-bundle', 'sm1', 'sw1', 'sw2']);
     for (const n of ['sm1', 'sw1', 'sw2']) assert.ok(existsSync(join(dir, 'out', n, 'compose.yaml')));
     assert.equal(statSync(join(dir, 'out', 'sm1', 'kube-apiserver', 'pki', 'sa.key')).mode & 0o777, 0o600);
     assert.equal(statSync(join(dir, '.k8s-img', 'demo', 'sa.key')).mode & 0o777, 0o600);

@@ -1,9 +1,10 @@
-import { renderCluster, writeBundles } from '../../pipeline/generate.js';
+import { protectedPaths, renderVerified, writeBundles } from '../../pipeline/generate.js';
 import { adminKubeconfigPath } from '../../pipeline/local.js';
 import { adminKubeconfig } from '../../runtime/admin-kubeconfig.js';
 import { readClusterConfig } from '../../runtime/config-file.js';
 import { writeFileAtomic } from '../../runtime/files.js';
 import { defaultIssuers } from '../../runtime/issuers.js';
+import { checkOutputDir } from '../../runtime/output-dir.js';
 import { stateDir } from '../../runtime/paths.js';
 import { StateDir } from '../../runtime/state.js';
 import type { CliIO } from '../io.js';
@@ -12,9 +13,11 @@ import { printWarnings } from '../output.js';
 export async function run(args: { config: string; out: string }, io: CliIO): Promise<void> {
   const { config, warnings } = readClusterConfig(args.config);
   const state = new StateDir(stateDir(args.config, config.name));
-  const result = await renderCluster(config, state, defaultIssuers());
+  // The output is checked before any key is made.
+  const out = checkOutputDir(args.out, protectedPaths(args.config, state));
+  const result = await renderVerified(config, state, args.config, defaultIssuers());
   printWarnings([...warnings, ...result.plan.warnings], io.stderr);
-  writeBundles(args.out, result);
+  writeBundles(out.dir, result);
   // The admin's kubeconfig stays with the state, never in a node's bundle.
   writeFileAtomic(adminKubeconfigPath(state), adminKubeconfig(result.plan, result.secrets), 0o600);
   for (const [node, files] of result.bundles) io.stdout.write(`${args.out}/${node}/  ${files.length} files\n`);

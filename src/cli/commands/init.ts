@@ -1,4 +1,3 @@
-import { lstatSync, type Stats } from 'node:fs';
 import { basename } from 'node:path';
 import { resolveDefaults } from '../../config/defaults.js';
 import { parseClusterConfig } from '../../config/load.js';
@@ -8,8 +7,9 @@ import { starterText } from '../../config/starter.js';
 import { TUTORIAL_TOPOLOGY } from '../../config/tutorial.js';
 import { HostError, UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../runtime/files.js';
-import { withFsErrors } from '../../runtime/fs-errors.js';
+import { lstatOrUndefined } from '../../runtime/fs-errors.js';
 import { readInputFile } from '../../runtime/input-file.js';
+import { refusePseudo } from '../../runtime/output-dir.js';
 import type { CliIO } from '../io.js';
 
 export interface Args {
@@ -28,7 +28,8 @@ export function starterYaml(c: ClusterConfig, file: string): string {
 }
 
 export function run(args: Args, io: CliIO): void {
-  const existing = withFsErrors(`cannot look at ${args.out}`, () => lstatOrUndefined(args.out));
+  refusePseudo(args.out);
+  const existing = lstatOrUndefined(args.out);
   if (existing && !existing.isFile()) throw new HostError(`${args.out} is not a regular file; init writes a file`, 'pass -o FILE, e.g. -o cluster.yaml');
   if (existing && !args.force) throw new UsageError(`${args.out} already exists`, 'pass --force to overwrite it, or -o another file');
   const config = args.fromProperties
@@ -36,13 +37,4 @@ export function run(args: Args, io: CliIO): void {
     : { ...TUTORIAL_TOPOLOGY, name: args.name };
   writeFileAtomic(args.out, starterYaml(config, args.out));
   io.stdout.write(`wrote ${args.out} (${config.nodes.length} nodes); next: k8s-img plan -c ${args.out}\n`);
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
 }

@@ -1,6 +1,10 @@
 import { ConsoleReporter } from '../../pipeline/progress.js';
 import { saveNodeArchives } from '../../pipeline/save.js';
+import { protectedPaths } from '../../pipeline/generate.js';
 import { planCluster } from '../../plan/plan.js';
+import { checkOutputDir, markOutputDir } from '../../runtime/output-dir.js';
+import { stateDir } from '../../runtime/paths.js';
+import { StateDir } from '../../runtime/state.js';
 import { readClusterConfig } from '../../runtime/config-file.js';
 import { DockerEngine } from '../../runtime/docker.js';
 import type { CliIO } from '../io.js';
@@ -9,9 +13,12 @@ import { printWarnings } from '../output.js';
 export async function run(args: { config: string; out: string }, io: CliIO): Promise<void> {
   const { config, warnings } = readClusterConfig(args.config);
   printWarnings(warnings, io.stderr);
+  const plan = planCluster(config);
+  const out = checkOutputDir(args.out, protectedPaths(args.config, new StateDir(stateDir(args.config, config.name))));
   const docker = new DockerEngine();
   await docker.ping();
-  const archives = await saveNodeArchives(planCluster(config), docker, args.out, new ConsoleReporter(io.stderr));
+  markOutputDir(out, plan.nodes.map((n) => n.name));
+  const archives = await saveNodeArchives(plan, docker, out.dir, new ConsoleReporter(io.stderr));
   for (const a of archives) io.stdout.write(`${a.file}  ${a.images.length} images  sha256 ${a.sha256.slice(0, 16)}…  ${a.status}\n`);
   io.stdout.write('on each node: docker load -i images.tar && docker compose up -d\n');
 }
