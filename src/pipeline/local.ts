@@ -92,6 +92,18 @@ export function clusterLabels(cluster: string): Record<string, string> {
   return { [LABEL.managed]: 'true', [LABEL.cluster]: cluster };
 }
 
+/** Test suites mark what they start with this label (value: the cluster it belongs to, or "true"). */
+export const TEST_LABEL = 'io.k8s-img.test';
+
+/**
+ * Whether `down` of `cluster` must leave a container alone although it carries the
+ * cluster's labels: it belongs to a test (e.g. started from an image that carried
+ * the cluster label), unless the test label names this very cluster.
+ */
+export function spareOnDown(cluster: string): (labels: Record<string, string>) => boolean {
+  return (labels) => labels[TEST_LABEL] !== undefined && labels[TEST_LABEL] !== cluster;
+}
+
 /** Starts (or finds running) the node containers on their network. */
 export async function provisionNodes(docker: DockerEngine, plan: ClusterPlan, config: ResolvedConfig, nodeImage: string): Promise<void> {
   const labels = clusterLabels(plan.cluster);

@@ -1,4 +1,4 @@
-import { clusterLabels, openLocalCluster } from '../../pipeline/local.js';
+import { clusterLabels, openLocalCluster, spareOnDown } from '../../pipeline/local.js';
 import { DockerEngine } from '../../runtime/docker.js';
 import type { CliIO } from '../io.js';
 
@@ -6,6 +6,6 @@ export async function run(args: { config?: string }, io: CliIO): Promise<void> {
   const { config } = openLocalCluster(args.config);
   const docker = new DockerEngine();
   await docker.ping();
-  const removed = await docker.removeLabelled(clusterLabels(config.name));
+  const removed = await docker.removeLabelled(clusterLabels(config.name), spareOnDown(config.name));
   io.stdout.write(`cluster "${config.name}": removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks\n`);
 }
