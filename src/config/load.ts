@@ -45,9 +45,10 @@ function pathText(path: readonly PropertyKey[]): string {
   return out || '(root)';
 }
 
+/** The expected type in YAML's words: a list, a mapping, a number. */
 function article(type: string): string {
-  if (type === 'int') return 'an integer';
-  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+  const words: Record<string, string> = { int: 'an integer', array: 'a list', object: 'a mapping' };
+  return words[type] ?? (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
 }
 
 function issueToProblem(issue: z.core.$ZodIssue): Problem {
@@ -57,6 +58,7 @@ function issueToProblem(issue: z.core.$ZodIssue): Problem {
     case 'invalid_value': {
       const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ');
       if (issue.path.join('.') === 'apiVersion') return { ...base, message: `must be ${API_VERSION}`, hint: `set apiVersion: ${API_VERSION}` };
+      if (issue.values.length === 1) return { ...base, message: `must be ${allowed}`, hint: `set ${path}: ${String(issue.values[0])}` };
       return { ...base, message: `must be one of ${allowed}`, hint: `pick one of ${allowed}` };
     }
     case 'invalid_type': {

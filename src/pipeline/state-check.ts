@@ -75,7 +75,7 @@ async function checkPki(state: StateDir, plan: ClusterPlan, push: Push): Promise
   }
   const rows = (await checkCerts(state, plan)).filter((r) => !['ok', 'expires soon', 'expired'].includes(r.status));
   // A broken CA is reported once, not again for every certificate it signed.
-  const brokenCAs = new Set([...badKeys, ...rows.map((r) => r.name)].filter(isCA));
+  const brokenCAs = new Set([...badKeys, ...rows.filter((r) => r.status !== 'missing').map((r) => r.name)].filter(isCA));
   for (const row of rows) {
     if (badKeys.has(row.name)) continue;
     const keyGone = row.status === 'missing' && row.detail === `no ${row.name}.key`;
