@@ -39,6 +39,9 @@ export interface BadInputCase {
 
 export const BAD_INPUT = join(FIXTURES, 'bad-input');
 
+/** What must never reach the user, whatever the input. */
+export const NEVER = [/internal error/, /\n\s+at .*:\d+:\d+/, /parseAllDocuments|mapAsMap|9007199254740991|YAMLParseError|ZodError|ERR_[A-Z_]+|Error: E[A-Z]+:/];
+
 /** Type, mode, size, content hash (link target) of everything under `dir`; FIFOs and devices are never opened. */
 export function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
