@@ -44,7 +44,7 @@ export function realPathOf(p: string): string {
     return join(realpathSync(existing), ...rest);
   } catch (e) {
     // A dangling symbolic link or a loop on the way.
-    throw new HostError(`refusing to write into ${p}: ${existing} is a symbolic link that leads nowhere`, 'remove the link or point it at a folder', { cause: e });
+    throw new HostError(`refusing to write into ${p}: ${existing} is a symbolic link that leads nowhere (or into a loop)`, 'remove the link or point it at a folder', { cause: e });
   }
 }
 
