@@ -66,5 +66,11 @@ export class ClusterError extends K8sImgError {
 
 export function formatProblem(p: Problem): string {
   const tag = p.severity === 'warning' ? 'warning: ' : '';
-  return `${p.path}: ${tag}${p.message}${p.hint ? ` (hint: ${p.hint})` : ''}`;
+  return visible(`${p.path}: ${tag}${p.message}${p.hint ? ` (hint: ${p.hint})` : ''}`);
+}
+
+/** Control characters from the user's input are shown escaped, never sent to the terminal. */
+export function visible(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

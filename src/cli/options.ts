@@ -1,9 +1,19 @@
-// Options shared by several commands.
+// Options shared by several commands. Every value-taking option requires its
+// value, so `-c` at the end of the line is a usage error, not "cluster.yaml".
 import type { Options } from 'yargs';
 
 export const configOption: Options = {
   alias: 'c',
   type: 'string',
+  requiresArg: true,
   default: 'cluster.yaml',
   describe: 'cluster configuration file',
 };
+
+/** For commands that fall back to the default local cluster. */
+export const localConfigOption = (describe: string): Options => ({ alias: 'c', type: 'string', requiresArg: true, describe });
+
+export const outOption = (describe: string): Options => ({ alias: 'o', type: 'string', requiresArg: true, default: 'out', describe });
+
+/** Options that take exactly one value; given twice they are a usage error. */
+export const SINGLE_VALUED = ['config', 'out', 'name', 'export'] as const;

@@ -1,11 +1,15 @@
 // How errors and warnings reach the user: once, at the entry point, on stderr.
 import { BuildError, ConfigError, K8sImgError, formatProblem, type Problem } from '../errors.js';
+import { fsError, isErrnoError } from '../runtime/fs-errors.js';
+import type { Output } from './io.js';
 
-export function printWarnings(problems: Problem[], out = process.stderr): void {
+export function printWarnings(problems: Problem[], out: Output): void {
   for (const p of problems) if (p.severity === 'warning') out.write(`${formatProblem(p)}\n`);
 }
 
-export function printError(e: unknown, out = process.stderr): number {
+export function printError(error: unknown, out: Output): number {
+  // A file-system error that no runtime function wrapped is still a host problem, not ours.
+  const e = isErrnoError(error) ? fsError(error, `${error.syscall ?? 'file operation'} ${error.path ?? ''}`.trim()) : error;
   if (e instanceof ConfigError) {
     for (const p of e.problems) out.write(`${formatProblem(p)}\n`);
     out.write(`error: ${e.message}; nothing was written\n`);

@@ -1,11 +1,12 @@
 // Text → validated, defaulted configuration. Pure: the caller reads the file.
-import YAML from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type Problem } from '../errors.js';
 import { resolveDefaults, type ResolvedConfig } from './defaults.js';
 import { checkRules } from './rules.js';
-import { API_VERSION, clusterSchema } from './schema.js';
+import { salvage } from './salvage.js';
+import { API_VERSION, clusterSchema, type ClusterConfig } from './schema.js';
 import { closest } from './suggest.js';
+import { parseYaml } from './yaml-text.js';
 
 export interface LoadedConfig {
   config: ResolvedConfig;
@@ -14,32 +15,24 @@ export interface LoadedConfig {
 
 /** Parses and validates cluster.yaml text; throws ConfigError listing every problem. */
 export function parseClusterConfig(text: string, source = 'cluster.yaml'): LoadedConfig {
-  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((e) => ({
-        path: e.linePos ? `line ${e.linePos[0].line}` : '(yaml)',
-        message: e.message.replace(/ at line \d+, column \d+:?/, "").split('\n')[0]!,
-        hint: 'fix the YAML syntax (indentation, colons, quotes)',
-        severity: 'error' as const,
-      })),
-      source,
-    );
-  }
-  return validateClusterConfig(doc.toJS(), source);
+  return validateClusterConfig(parseYaml(text, source), source);
 }
 
 export function validateClusterConfig(raw: unknown, source = 'cluster.yaml'): LoadedConfig {
-  const problems: Problem[] = [];
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError([{ path: '(root)', message: 'the file holds no mapping', hint: 'start from `k8s-img init`', severity: 'error' }], source);
   }
-  problems.push(...unknownKeys(raw, clusterSchema, ''));
+  const problems: Problem[] = [...unknownKeys(raw, clusterSchema, '')];
   const parsed = clusterSchema.safeParse(raw);
-  if (!parsed.success) {
-    problems.push(...parsed.error.issues.map(issueToProblem));
-  } else {
+  if (parsed.success) {
     problems.push(...checkRules(resolveDefaults(parsed.data)));
+  } else {
+    // Type errors first, then the rules on what could be salvaged, except where a
+    // type error already speaks about the same place.
+    const typeProblems = parsed.error.issues.map(issueToProblem);
+    const lenient = resolveDefaults(salvage(clusterSchema, raw) as ClusterConfig);
+    const related = (a: string, b: string) => a === b || (a.startsWith(b) && '.['.includes(a[b.length]!)) || (b.startsWith(a) && '.['.includes(b[a.length]!));
+    problems.push(...typeProblems, ...checkRules(lenient).filter((p) => !typeProblems.some((t) => related(p.path, t.path))));
   }
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0 || !parsed.success) throw new ConfigError(problems, source);
@@ -52,6 +45,12 @@ function pathText(path: readonly PropertyKey[]): string {
   return out || '(root)';
 }
 
+/** The expected type in YAML's words: a list, a mapping, a number. */
+function article(type: string): string {
+  const words: Record<string, string> = { int: 'an integer', array: 'a list', object: 'a mapping' };
+  return words[type] ?? (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
+}
+
 function issueToProblem(issue: z.core.$ZodIssue): Problem {
   const path = pathText(issue.path);
   const base = { path, severity: 'error' as const };
@@ -59,18 +58,20 @@ function issueToProblem(issue: z.core.$ZodIssue): Problem {
     case 'invalid_value': {
       const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ');
       if (issue.path.join('.') === 'apiVersion') return { ...base, message: `must be ${API_VERSION}`, hint: `set apiVersion: ${API_VERSION}` };
+      if (issue.values.length === 1) return { ...base, message: `must be ${allowed}`, hint: `set ${path}: ${String(issue.values[0])}` };
       return { ...base, message: `must be one of ${allowed}`, hint: `pick one of ${allowed}` };
     }
     case 'invalid_type': {
       const missing = /received undefined/.test(issue.message);
       return missing
         ? { ...base, message: 'is required', hint: `add ${path} (see \`k8s-img init\` for an example)` }
-        : { ...base, message: `must be ${issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`}`, hint: `write ${path} as a ${issue.expected}` };
+        : { ...base, message: `must be ${article(issue.expected)}`, hint: `write ${path} as ${article(issue.expected)}` };
     }
     case 'too_small':
       return { ...base, message: 'must not be empty', hint: `list at least ${String(issue.minimum)} item(s)` };
     default:
-      return { ...base, message: issue.message, hint: 'compare with `k8s-img init`' };
+      // Library wording (limits such as 9007199254740991, regex sources) stays out.
+      return { ...base, message: 'has an invalid value', hint: 'compare with `k8s-img init`' };
   }
 }
 

@@ -51,3 +51,19 @@ export function enclosing(ip: number, prefix: number): Cidr {
   const base = ip - (ip % size(prefix));
   return { base, prefix, text: `${formatIPv4(base)}/${prefix}` };
 }
+
+/** Why an address cannot be a host's (unspecified, loopback, ...), or undefined when it can. */
+export function specialUse(ip: number): string | undefined {
+  const first = Math.floor(ip / 2 ** 24);
+  if (first === 0) return 'unspecified ("this network", 0.0.0.0/8)';
+  if (first === 127) return 'a loopback address (127.0.0.0/8)';
+  if (ip === 2 ** 32 - 1) return 'the broadcast address';
+  if (first >= 224 && first <= 239) return 'a multicast address (224.0.0.0/4)';
+  if (first >= 240) return 'reserved (240.0.0.0/4)';
+  return undefined;
+}
+
+/** The last address of a network (its broadcast address). */
+export function broadcast(c: Cidr): number {
+  return c.base + size(c.prefix) - 1;
+}

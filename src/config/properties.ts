@@ -2,7 +2,8 @@
 // Unlike the tutorial's gen-config.sh, a missing or empty value is an error.
 import type { Problem } from '../errors.js';
 import { ConfigError } from '../errors.js';
-import { parseIPv4 } from './net.js';
+import { parseIPv4, specialUse } from './net.js';
+import { ABSOLUTE_PATH, quote } from './patterns.js';
 import type { ClusterConfig, NodeConfig, Role } from './schema.js';
 import { API_VERSION } from './schema.js';
 
@@ -14,7 +15,7 @@ export function parseProperties(text: string): Record<string, string> {
     const line = raw.trim();
     if (!line || line.startsWith('#') || line.startsWith('!')) continue;
     const m = /^([^=:\s]+)\s*[=:]\s*(.*)$/.exec(line);
-    if (m) out[m[1]!] = m[2]!.replace(/^["']|["']$/g, '').trim();
+    if (m && m[1] !== '__proto__') out[m[1]!] = m[2]!.replace(/^["']|["']$/g, '').trim();
   }
   return out;
 }
@@ -31,7 +32,10 @@ export function importProperties(files: PropertiesFile[], clusterName = 'importe
 
   for (const { file, props } of parsed) {
     for (const k of KEYS) if (!props[k]) push(`${file}: ${k}`, 'is missing or empty', `set ${k}=... as in the tutorial's config.properties`);
-    if (props.NODE_IP && parseIPv4(props.NODE_IP) === undefined) push(`${file}: NODE_IP`, `"${props.NODE_IP}" is not an IPv4 address`, 'e.g. NODE_IP=192.168.232.206');
+    const ip = props.NODE_IP ? parseIPv4(props.NODE_IP) : undefined;
+    if (props.NODE_IP && ip === undefined) push(`${file}: NODE_IP`, `${quote(props.NODE_IP)} is not an IPv4 address`, 'e.g. NODE_IP=192.168.232.206');
+    else if (ip !== undefined && specialUse(ip)) push(`${file}: NODE_IP`, `${props.NODE_IP} is ${specialUse(ip)}: no node can have it`, 'e.g. NODE_IP=192.168.232.206');
+    if (props.BIN_PATH && !ABSOLUTE_PATH.test(props.BIN_PATH)) push(`${file}: BIN_PATH`, `${quote(props.BIN_PATH)} is not an absolute path of plain characters`, 'e.g. BIN_PATH=/opt/kubernetes/bin (letters, digits and . _ - + /)');
   }
   const uniq = (k: (typeof KEYS)[number]) => [...new Set(parsed.map((p) => p.props[k]).filter(Boolean))];
   const masters = uniq('MASTER_IP');
@@ -44,7 +48,7 @@ export function importProperties(files: PropertiesFile[], clusterName = 'importe
   const etcdURLs = (endpoints[0] ?? '').split(',').map((u) => u.trim()).filter(Boolean);
   const etcdHosts = etcdURLs.map((u) => /^(https?):\/\/([^:/]+)/.exec(u));
   etcdHosts.forEach((m, i) => {
-    if (!m) push('ETCD_ENDPOINTS', `"${etcdURLs[i]}" is not an http(s)://host:port URL`, 'e.g. ETCD_ENDPOINTS=http://192.168.232.207:2379');
+    if (!m) push('ETCD_ENDPOINTS', `${quote(etcdURLs[i]!)} is not an http(s)://host:port URL`, 'e.g. ETCD_ENDPOINTS=http://192.168.232.207:2379');
   });
   const nodeIPs = parsed.map((p) => p.props.NODE_IP);
   for (const m of etcdHosts) {

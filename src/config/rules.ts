@@ -2,14 +2,12 @@
 // none stops at the first, so the user sees everything wrong in one run.
 import type { Problem } from '../errors.js';
 import type { ResolvedConfig } from './defaults.js';
-import { contains, enclosing, nth, overlaps, parseCidr, parseIPv4, type Cidr } from './net.js';
+import { broadcast, contains, enclosing, nth, overlaps, parseCidr, parseIPv4, specialUse, type Cidr } from './net.js';
+import { ABSOLUTE_PATH, DNS_DOMAIN, DNS_LABEL, IMAGE_PREFIX, IMAGE_REFERENCE, URL_PATTERN, quote } from './patterns.js';
 import { SUPPORTED_RELEASES, findRelease } from './versions.js';
 
 type Push = (path: string, message: string, hint?: string, severity?: Problem['severity']) => void;
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_DOMAIN = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
-const IMAGE_PREFIX = /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 
 export function checkRules(c: ResolvedConfig): Problem[] {
   const problems: Problem[] = [];
@@ -25,17 +23,17 @@ export function checkRules(c: ResolvedConfig): Problem[] {
 
 function checkIdentity(c: ResolvedConfig, push: Push): void {
   if (!DNS_LABEL.test(c.name)) {
-    push('name', `"${c.name}" is not a valid cluster name`, 'use lowercase letters, digits and "-" (at most 63), e.g. "demo"');
+    push('name', `${quote(c.name)} is not a valid cluster name`, 'use lowercase letters, digits and "-" (at most 63), e.g. "demo"');
   }
   if (!findRelease(c.kubernetesVersion)) {
     push(
       'kubernetesVersion',
-      `unsupported Kubernetes version "${c.kubernetesVersion}"`,
+      `unsupported Kubernetes version ${quote(c.kubernetesVersion)}`,
       `use one of ${SUPPORTED_RELEASES.map((r) => r.kubernetes).join(', ')}, or leave it out for the default`,
     );
   }
   if (!IMAGE_PREFIX.test(c.images.prefix)) {
-    push('images.prefix', `"${c.images.prefix}" is not a valid image repository prefix`, 'use lowercase letters, digits, ".", "_", "-" and "/", e.g. "k8s-img" or "registry.local/k8s"');
+    push('images.prefix', `${quote(c.images.prefix)} is not a valid image repository prefix`, 'use lowercase letters, digits, ".", "_", "-" and "/", e.g. "k8s-img" or "registry.local/k8s"');
   }
 }
 
@@ -45,13 +43,16 @@ function checkNodes(c: ResolvedConfig, push: Push): void {
   c.nodes.forEach((n, i) => {
     const at = `nodes[${i}]`;
     if (!DNS_LABEL.test(n.name)) {
-      push(`${at}.name`, `"${n.name}" is not a valid node name`, 'use lowercase letters, digits and "-", e.g. "sw1"');
+      push(`${at}.name`, `${quote(n.name)} is not a valid node name`, 'use lowercase letters, digits and "-", e.g. "sw1"');
     }
-    if (parseIPv4(n.address) === undefined) {
-      push(`${at}.address`, `"${n.address}" is not an IPv4 address`, 'write four numbers 0-255 separated by dots, e.g. 192.168.232.206');
+    const ip = parseIPv4(n.address);
+    if (ip === undefined) {
+      push(`${at}.address`, `${quote(n.address)} is not an IPv4 address`, 'write four numbers 0-255 separated by dots, e.g. 192.168.232.206');
+    } else {
+      checkNodeAddress(`${at}.address`, n.address, ip, push);
     }
     const dupName = names.get(n.name);
-    if (dupName !== undefined) push(`${at}.name`, `duplicate node name "${n.name}" (also nodes[${dupName}])`, 'give every node its own name');
+    if (dupName !== undefined) push(`${at}.name`, `duplicate node name ${quote(n.name)} (also nodes[${dupName}])`, 'give every node its own name');
     else names.set(n.name, i);
     const dupAddr = addresses.get(n.address);
     if (dupAddr !== undefined) push(`${at}.address`, `duplicate address ${n.address} (also nodes[${dupAddr}])`, 'give every node its own address');
@@ -74,9 +75,22 @@ function checkNodes(c: ResolvedConfig, push: Push): void {
   }
 }
 
+/**
+ * An address a node can have. Nodes are judged against the /24 around them (local
+ * mode puts them on one; on real networks a /24 is the common case): its first
+ * and last addresses are the network and broadcast addresses.
+ */
+function checkNodeAddress(path: string, text: string, ip: number, push: Push): void {
+  const special = specialUse(ip);
+  const around = enclosing(ip, 24);
+  if (special) push(path, `${text} is ${special}: no node can have it`, 'use the address the node has on its network, e.g. 192.168.232.206');
+  else if (ip === around.base) push(path, `${text} is the network address of ${around.text}`, 'node addresses end in 1-254 (nodes are taken to be on a /24)');
+  else if (ip === broadcast(around)) push(path, `${text} is the broadcast address of ${around.text}`, 'node addresses end in 1-254 (nodes are taken to be on a /24)');
+}
+
 function cidr(push: Push, path: string, text: string, example: string): Cidr | undefined {
   const parsed = parseCidr(text);
-  if (!parsed) push(path, `"${text}" is not an IPv4 CIDR with its host bits clear`, `write a network like ${example}`);
+  if (!parsed) push(path, `${quote(text)} is not an IPv4 CIDR with its host bits clear`, `write a network like ${example}`);
   return parsed;
 }
 
@@ -108,28 +122,34 @@ function checkNetworks(c: ResolvedConfig, push: Push): void {
 
   const dns = parseIPv4(net.clusterDNS);
   if (dns === undefined) {
-    push('networking.clusterDNS', `"${net.clusterDNS}" is not an IPv4 address`, 'use an address inside serviceCIDR, e.g. 10.68.0.2');
+    push('networking.clusterDNS', `${quote(net.clusterDNS)} is not an IPv4 address`, 'use an address inside serviceCIDR, e.g. 10.68.0.2');
   } else if (svc) {
     if (!contains(svc, dns)) push('networking.clusterDNS', `${net.clusterDNS} is outside serviceCIDR ${svc.text}`, `use an address inside it, e.g. ${nth(svc, 2)}`);
     else if (dns === svc.base) push('networking.clusterDNS', `${net.clusterDNS} is the network address of serviceCIDR`, `use e.g. ${nth(svc, 2)}`);
+    else if (dns === broadcast(svc)) push('networking.clusterDNS', `${net.clusterDNS} is the broadcast address of serviceCIDR`, `use e.g. ${nth(svc, 2)}`);
     else if (dns === svc.base + 1) push('networking.clusterDNS', `${net.clusterDNS} is the first service address, taken by the "kubernetes" Service`, `use e.g. ${nth(svc, 2)}`);
   }
 
-  if (!DNS_DOMAIN.test(net.dnsDomain)) push('networking.dnsDomain', `"${net.dnsDomain}" is not a DNS domain`, 'use e.g. cluster.local (no trailing dot)');
+  if (!DNS_DOMAIN.test(net.dnsDomain)) push('networking.dnsDomain', `${quote(net.dnsDomain)} is not a DNS domain`, 'use e.g. cluster.local (no trailing dot)');
 
   const range = /^(\d+)-(\d+)$/.exec(net.nodePortRange);
   const lo = Number(range?.[1]);
   const hi = Number(range?.[2]);
-  if (!range) push('networking.nodePortRange', `"${net.nodePortRange}" is not a port range`, 'write FIRST-LAST, e.g. 20000-40000');
+  if (!range) push('networking.nodePortRange', `${quote(net.nodePortRange)} is not a port range`, 'write FIRST-LAST, e.g. 20000-40000');
   else if (lo < 1 || hi > 65535 || lo >= hi) push('networking.nodePortRange', `${net.nodePortRange} is not an increasing range within 1-65535`, 'e.g. 20000-40000');
   else if (lo <= 10259 && hi >= 2379) push('networking.nodePortRange', `${net.nodePortRange} covers ports the components listen on (2379-2381, 5000, 6443, 9099, 10248-10259)`, 'start above 10259, e.g. 30000-32767 (upstream\'s) or 20000-40000 (the tutorial\'s)');
 
   (net.upstreamDNS ?? []).forEach((s, i) => {
-    if (parseIPv4(s) === undefined) push(`networking.upstreamDNS[${i}]`, `"${s}" is not an IPv4 address`, 'list resolver addresses, e.g. 192.168.232.1');
+    const ip = parseIPv4(s);
+    const special = ip === undefined ? undefined : specialUse(ip);
+    if (ip === undefined) push(`networking.upstreamDNS[${i}]`, `${quote(s)} is not an IPv4 address`, 'list resolver addresses, e.g. 192.168.232.1');
+    // CoreDNS runs in a pod: a loopback resolver would be the pod itself.
+    else if (special) push(`networking.upstreamDNS[${i}]`, `${s} is ${special}: CoreDNS cannot forward to it`, 'list a resolver on the node network, e.g. 192.168.232.1');
   });
 
   const mtu = net.calico.mtu;
-  if (mtu < 576 || mtu > 9000) push('networking.calico.mtu', `${mtu} is outside 576-9000`, 'use the node MTU minus 50 for VXLAN, e.g. 1450');
+  if (!Number.isInteger(mtu)) push('networking.calico.mtu', `${mtu} is not a whole number`, 'use the node MTU minus 50 for VXLAN, e.g. 1450');
+  else if (mtu < 576 || mtu > 9000) push('networking.calico.mtu', `${mtu} is outside 576-9000`, 'use the node MTU minus 50 for VXLAN, e.g. 1450');
   if (net.calico.backend === 'bgp') {
     push(
       'networking.calico.backend',
@@ -142,10 +162,17 @@ function checkNetworks(c: ResolvedConfig, push: Push): void {
 function checkSources(c: ResolvedConfig, push: Push): void {
   const b = c.binaries;
   if (b.source === 'dir' && !b.dir) push('binaries.dir', 'source "dir" needs a directory', 'set binaries.dir to the tutorial\'s BIN_PATH, e.g. /opt/kubernetes/bin');
-  if (b.source !== 'dir' && b.dir) push('binaries.dir', `is only used with source "dir" (source is "${b.source}")`, 'remove it or set binaries.source: dir', 'warning');
+  if (b.source !== 'dir' && b.dir) push('binaries.dir', `is only used with source "dir" (source is ${quote(b.source)})`, 'remove it or set binaries.source: dir', 'warning');
   if (b.source === 'release' && !b.releaseURL) push('binaries.releaseURL', 'source "release" needs a base URL', 'set binaries.releaseURL, e.g. http://mirror.local/k8s-img');
+  if (b.dir !== undefined && !ABSOLUTE_PATH.test(b.dir)) {
+    push('binaries.dir', `${quote(b.dir)} is not an absolute path of plain characters`, 'write an absolute path of letters, digits and . _ - + /, e.g. /opt/kubernetes/bin');
+  }
   for (const key of ['releaseURL', 'goproxy'] as const) {
     const v = b[key];
-    if (v && !/^(https?|file):\/\/\S+$/.test(v)) push(`binaries.${key}`, `"${v}" is not a URL`, 'write an http(s):// or file:// URL');
+    if (v !== undefined && !URL_PATTERN.test(v)) push(`binaries.${key}`, `${quote(v)} is not a plain URL`, 'write an http(s):// or file:// URL of letters, digits and . _ - ~ % / : (no spaces, quotes or shell characters)');
+  }
+  const base = c.images.base;
+  if (base !== undefined && !IMAGE_REFERENCE.test(base)) {
+    push('images.base', `${quote(base)} is not an image reference`, 'write [registry[:port]/]name[:tag][@sha256:digest] in lowercase, e.g. debian:bookworm-slim');
   }
 }

@@ -29,7 +29,7 @@ const networking = z.object({
   calico: z
     .object({
       backend: z.enum(CALICO_BACKENDS).optional(),
-      mtu: z.number().int().optional(),
+      mtu: z.number().optional(), // whole and in range: checked by the rules, in our words
     })
     .optional(),
 });

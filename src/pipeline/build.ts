@@ -186,7 +186,8 @@ async function buildIfChanged(ctx: BuildContext, id: string, ref: string, dir: s
     return { id, ref, status: 'up to date', size: existing.size };
   }
   await ctx.reporter.step(`Building ${ref}`, async (update) => {
-    await ctx.docker.build(dir, ['Dockerfile', 'rootfs'], ref, { [INPUT_HASH_LABEL]: inputHash, [LABEL.cluster]: ctx.config.name }, (l) => update(l.slice(0, 70)));
+    // No cluster label: images are shared by every cluster, and containers inherit image labels.
+    await ctx.docker.build(dir, ['Dockerfile', 'rootfs'], ref, { [INPUT_HASH_LABEL]: inputHash }, (l) => update(l.slice(0, 70)));
   });
   return { id, ref, status: 'built', size: (await ctx.docker.imageInfo(ref))?.size ?? 0 };
 }

@@ -16,7 +16,7 @@ export interface CertRow {
   /** For a missing certificate: the epoch, with daysLeft 0. */
   notAfter: Date;
   daysLeft: number;
-  status: 'ok' | 'expires soon' | 'expired' | 'missing' | 'bad chain';
+  status: 'ok' | 'expires soon' | 'expired' | 'missing' | 'bad chain' | 'corrupt';
   /** Why the status is not ok, when the status alone does not say (e.g. which file is missing). */
   detail?: string;
 }
@@ -34,11 +34,16 @@ async function checkOne(state: StateDir, name: string, ca: CAName | undefined, n
   const cert = state.read(`${name}.crt`);
   const key = state.read(`${name}.key`);
   if (cert === undefined) return { name, commonName: '', issuer: '', notAfter: new Date(0), daysLeft: 0, status: 'missing', detail: `no ${name}.crt` };
-  const info = describeCert(cert);
+  let info: ReturnType<typeof describeCert>;
+  try {
+    info = describeCert(cert);
+  } catch {
+    return { name, commonName: '', issuer: '', notAfter: new Date(0), daysLeft: 0, status: 'corrupt', detail: `${name}.crt is not a readable certificate` };
+  }
   const daysLeft = Math.floor((info.notAfter.getTime() - now.getTime()) / DAY_MS);
   const row: CertRow = { name, commonName: info.commonName, issuer: issuerCommonName(info.issuer), notAfter: info.notAfter, daysLeft, status: 'ok' };
   if (key === undefined) return { ...row, status: 'missing', detail: `no ${name}.key` };
-  if (!(await keyMatchesCert(key, cert))) return { ...row, status: 'bad chain', detail: `${name}.key does not belong to ${name}.crt` };
+  if (!(await keyMatchesCert(key, cert))) return { ...row, status: 'bad chain', detail: `${name}.key is not the key of ${name}.crt` };
   const caCert = ca === undefined ? cert : state.read(`${ca}.crt`);
   if (caCert === undefined) return { ...row, status: 'bad chain', detail: `no ${ca}.crt to check it against` };
   if (!(await verifiedBy(cert, caCert))) return { ...row, status: 'bad chain', detail: ca === undefined ? 'not self-signed' : `not signed by ${ca}` };

@@ -1,13 +1,15 @@
 // generate: config → plan → secrets (state dir) → rendered bundles → DIR, atomically.
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ResolvedConfig } from '../config/defaults.js';
 import { REGISTRY_STORAGE } from '../plan/components.js';
 import { planCluster } from '../plan/plan.js';
 import type { ClusterPlan } from '../plan/types.js';
 import { renderBundles, type BundleFile, type Secrets } from '../render/bundle.js';
 import { replaceTree, type TreeFile } from '../runtime/files.js';
+import { BUNDLE_MARKER, markerContent, type Protected } from '../runtime/output-dir.js';
 import { StateDir, basicIssuer, type SecretIssuer } from '../runtime/state.js';
 import { loadTemplates } from '../runtime/templates.js';
+import { claimState, verifyState } from './state-check.js';
 
 /** What `save` adds to a bundle (the cluster registry's storage too); regenerating keeps them. */
 export const ARCHIVE_FILES = ['images.tar', 'images.sha256', 'images.txt', REGISTRY_STORAGE];
@@ -24,8 +26,27 @@ export async function renderCluster(config: ResolvedConfig, state: StateDir, iss
   return { plan, bundles: renderBundles(plan, loadTemplates(), secrets), secrets };
 }
 
+/** Replaces the bundle folder (checked with checkOutputDir first) with the rendered bundles and its marker. */
+/**
+ * renderCluster behind the checks: the state folder must be sound and this cluster
+ * file's (recorded on first use), so no broken key is ever shipped.
+ */
+export async function renderVerified(config: ResolvedConfig, state: StateDir, configPath: string, issuers: SecretIssuer[]): Promise<GenerateResult> {
+  await verifyState(state, planCluster(config), configPath);
+  claimState(state, configPath);
+  return renderCluster(config, state, issuers);
+}
+
+/** What a bundle folder must never be or contain. */
+export function protectedPaths(configPath: string, state: StateDir): Protected[] {
+  return [
+    { path: dirname(resolve(configPath)), what: "the configuration file's folder" },
+    { path: state.dir, what: 'the state folder (keys)' },
+  ];
+}
+
 export function writeBundles(outDir: string, result: GenerateResult): void {
-  const files: TreeFile[] = [];
+  const files: TreeFile[] = [{ path: BUNDLE_MARKER, content: markerContent([...result.bundles.keys()]), mode: 0o644 }];
   const keep: string[] = [];
   for (const [node, list] of result.bundles) {
     for (const f of list) files.push({ path: join(node, f.path), content: f.content, mode: f.mode });

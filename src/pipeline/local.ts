@@ -1,11 +1,11 @@
 // Local mode: a whole multi-node cluster on this machine, each node a container
 // with its own Docker engine. On each node k8s-img does what a user does on a real
 // machine: copy the bundle, `docker load` the node's archive, `docker compose up -d`.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import type { ResolvedConfig } from '../config/defaults.js';
-import { parseClusterConfig, type LoadedConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/load.js';
 import { enclosing, parseIPv4 } from '../config/net.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { TUTORIAL_TOPOLOGY } from '../config/tutorial.js';
@@ -16,6 +16,7 @@ import { readClusterConfig } from '../runtime/config-file.js';
 import type { DockerEngine } from '../runtime/docker.js';
 import { syncBundle, type BundleTarget } from '../runtime/bundle-sync.js';
 import { writeFileAtomic } from '../runtime/files.js';
+import { withFsErrors } from '../runtime/fs-errors.js';
 import { localStateRoot, stateDir } from '../runtime/paths.js';
 import { StateDir } from '../runtime/state.js';
 
@@ -62,9 +63,10 @@ export function openLocalCluster(configPath: string | undefined, create = false)
   const path = join(dir, 'cluster.yaml');
   if (!existsSync(path)) {
     if (!create) throw new ClusterError('no local cluster has been started', 'start one with `k8s-img up`');
+    withFsErrors(`cannot create ${dir}`, () => mkdirSync(dir, { recursive: true, mode: 0o700 })); // it will hold the keys
     writeFileAtomic(path, `# written by k8s-img up: the default local cluster (the tutorial's topology)\n${YAML.stringify(defaultLocalConfig(hostResolvers()))}`);
   }
-  const loaded = parseClusterConfig(readFileSync(path, 'utf8'), path);
+  const loaded = readClusterConfig(path);
   return { config: loaded.config, warnings: loaded.warnings, state: new StateDir(dir), configPath: path };
 }
 
@@ -88,6 +90,18 @@ export const names = {
 
 export function clusterLabels(cluster: string): Record<string, string> {
   return { [LABEL.managed]: 'true', [LABEL.cluster]: cluster };
+}
+
+/** Test suites mark what they start with this label (value: the cluster it belongs to, or "true"). */
+export const TEST_LABEL = 'io.k8s-img.test';
+
+/**
+ * Whether `down` of `cluster` must leave a container alone although it carries the
+ * cluster's labels: it belongs to a test (e.g. started from an image that carried
+ * the cluster label), unless the test label names this very cluster.
+ */
+export function spareOnDown(cluster: string): (labels: Record<string, string>) => boolean {
+  return (labels) => labels[TEST_LABEL] !== undefined && labels[TEST_LABEL] !== cluster;
 }
 
 /** Starts (or finds running) the node containers on their network. */

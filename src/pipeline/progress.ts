@@ -1,5 +1,6 @@
 // Progress for long work. Pipelines talk to a Reporter; the CLI prints it,
 // tests record it.
+import type { Output } from '../cli/io.js';
 
 export interface Reporter {
   /** Runs one named step, showing that it started, how it ended and how long it took. */
@@ -18,7 +19,7 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
 
 export class ConsoleReporter implements Reporter {
   private readonly tty: boolean;
-  constructor(private readonly out: NodeJS.WriteStream = process.stderr) {
+  constructor(private readonly out: Output = process.stderr) {
     this.tty = Boolean(out.isTTY) && !process.env.CI;
   }
 

@@ -3,18 +3,21 @@
 // (the pods' images). With the node's bundle it is all the node needs:
 //   docker load -i images.tar && docker compose up -d
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildError } from '../errors.js';
 import type { ClusterPlan } from '../plan/types.js';
 import { sha256File } from '../runtime/bincache.js';
 import type { DockerEngine } from '../runtime/docker.js';
+import { writeFileAtomic } from '../runtime/files.js';
+import { withFsErrors } from '../runtime/fs-errors.js';
 import { cacheDir } from '../runtime/paths.js';
 import { REGISTRY_STORAGE } from '../plan/components.js';
 import { parseImageName } from '../plan/image-name.js';
 import { registryTree } from '../render/registry-tree.js';
 import { BlobStore, exportImages, type OciImage } from '../runtime/oci-export.js';
 import { writeRegistryStorage } from '../runtime/registry-store.js';
+import { removeTemp, trackTemp, untrackTemp } from '../runtime/temp-cleanup.js';
 import type { Reporter } from './progress.js';
 
 export interface NodeArchive {
@@ -59,36 +62,40 @@ export async function saveNodeArchives(plan: ClusterPlan, docker: DockerEngine, 
       reporter.info(`= ${file} up to date`);
       continue;
     }
-    mkdirSync(dir, { recursive: true });
+    withFsErrors(`cannot create ${dir}`, () => mkdirSync(dir, { recursive: true }));
     const key = createHash('sha256').update(listing(images)).digest('hex').slice(0, 20);
     const cached = join(archiveCache, `${key}.tar`);
     let sha256: string;
     if (existsSync(cached) && existsSync(`${cached}.sha256`)) {
       sha256 = readFileSync(`${cached}.sha256`, 'utf8').trim();
     } else {
-      mkdirSync(archiveCache, { recursive: true });
+      withFsErrors(`cannot create ${archiveCache}`, () => mkdirSync(archiveCache, { recursive: true }));
       const tmp = join(archiveCache, `.${key}.tar.tmp-${process.pid}`);
+      trackTemp(tmp);
       sha256 = await reporter.step(`Saving ${images.length} images for ${node.name}`, async () => {
         try {
           await docker.save(refs, tmp);
           return await sha256File(tmp);
         } catch (e) {
-          rmSync(tmp, { force: true });
+          removeTemp(tmp);
           throw e;
         }
       });
-      renameSync(tmp, cached);
-      writeFileSync(`${cached}.sha256`, `${sha256}\n`);
+      withFsErrors(`cannot store ${cached}`, () => renameSync(tmp, cached));
+      untrackTemp(tmp);
+      writeFileAtomic(`${cached}.sha256`, `${sha256}\n`);
       pruneArchives(archiveCache);
     }
-    rmSync(file, { force: true });
-    try {
-      linkSync(cached, file);
-    } catch {
-      copyFileSync(cached, file); // another file system
-    }
-    writeFileSync(sumFile, `${sha256}  images.tar\n`);
-    writeFileSync(listFile, listing(images));
+    withFsErrors(`cannot write ${file}`, () => {
+      rmSync(file, { force: true });
+      try {
+        linkSync(cached, file);
+      } catch {
+        copyFileSync(cached, file); // another file system
+      }
+    });
+    writeFileAtomic(sumFile, `${sha256}  images.tar\n`);
+    writeFileAtomic(listFile, listing(images));
     out.push({ node: node.name, file, sha256, images, status: 'saved' });
   }
   return out;

@@ -9,10 +9,13 @@ import { DockerEngine } from '../runtime/docker.js';
 import { readExtraImages } from '../runtime/extra-images.js';
 import { writeFileAtomic } from '../runtime/files.js';
 import { defaultIssuers } from '../runtime/issuers.js';
+import { checkOutputDir } from '../runtime/output-dir.js';
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../runtime/kube.js';
 import { fetchAndBuild } from './artifacts.js';
 import { buildNodeImage } from './build.js';
-import { renderCluster, writeBundles } from './generate.js';
+import { protectedPaths, renderVerified, writeBundles } from './generate.js';
+import { verifyState } from './state-check.js';
+import { planCluster } from '../plan/plan.js';
 import {
   adminKubeconfigPath,
   bundlesDir,
@@ -42,15 +45,17 @@ export async function up(configPath: string | undefined, reporter: Reporter, doc
   const cluster = openLocalCluster(configPath, true);
   const { config, state } = cluster;
   localSubnet(config); // fail early when the nodes do not share one /24
+  // Before the long build: the bundle folder and the state folder must be usable.
+  const bundles = checkOutputDir(bundlesDir(state), protectedPaths(cluster.configPath, state), { ours: true }).dir;
+  await verifyState(state, planCluster(config), cluster.configPath);
   await docker.ping();
 
   const { bins, workDir } = await fetchAndBuild(config, reporter, docker);
   const node = await buildNodeImage({ config, docker, reporter, workDir });
 
-  const result = await renderCluster(config, state, defaultIssuers());
+  const result = await renderVerified(config, state, cluster.configPath, defaultIssuers());
   const { plan } = result;
   for (const w of plan.warnings) reporter.warn(`${w.message} (${w.hint})`);
-  const bundles = bundlesDir(state);
   writeBundles(bundles, result);
   await saveNodeArchives(plan, docker, bundles, reporter, readExtraImages(state));
 

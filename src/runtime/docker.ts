@@ -168,10 +168,13 @@ export class DockerEngine {
     return this.api.listContainers({ all: true, filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) } });
   }
 
-  /** Removes containers, then volumes, then networks carrying all `labels`. */
-  async removeLabelled(labels: Record<string, string>): Promise<{ containers: number; volumes: number; networks: number }> {
+  /**
+   * Removes containers, then volumes, then networks carrying all `labels`;
+   * `spare` keeps containers that match but must not go (see pipeline/local.ts).
+   */
+  async removeLabelled(labels: Record<string, string>, spare: (labels: Record<string, string>) => boolean = () => false): Promise<{ containers: number; volumes: number; networks: number }> {
     const filter = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
-    const containers = await this.api.listContainers({ all: true, filters: filter });
+    const containers = (await this.api.listContainers({ all: true, filters: filter })).filter((c) => !spare(c.Labels ?? {}));
     for (const c of containers) await this.api.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
     const { Volumes } = await this.api.listVolumes({ filters: filter });
     for (const v of Volumes ?? []) await this.api.getVolume(v.Name).remove({ force: true }).catch(() => undefined);

@@ -1,6 +1,11 @@
-// Writing trees atomically: build in a temporary sibling, then swap with rename.
+// Writing trees atomically: build in a private temporary sibling, then swap with
+// rename. Temporary paths are 0700, tracked (removed on SIGINT/SIGTERM) and
+// removed on every error; file-system failures become HostErrors.
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { fsError } from './fs-errors.js';
+import { removeTemp, trackTemp, untrackTemp } from './temp-cleanup.js';
 
 export interface TreeFile {
   path: string; // relative
@@ -10,21 +15,31 @@ export interface TreeFile {
 
 /**
  * Replaces `dir` with exactly `files`. Until the final rename nothing in `dir`
- * changes; `keep(relPath)` names files of the old tree to carry over (e.g. image archives).
+ * changes; `keep(relPath)` names files of the old tree to carry over (e.g. image
+ * archives). The caller has checked that `dir` may be replaced (output-dir.ts).
  */
 export function replaceTree(dir: string, files: TreeFile[], keep: string[] = []): void {
   const parent = dirname(dir);
-  mkdirSync(parent, { recursive: true });
-  const tmp = join(parent, `.${basename(dir)}.tmp-${process.pid}`);
-  const old = join(parent, `.${basename(dir)}.old-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
+  let tmp: string | undefined;
+  let created = false;
+  let step = `cannot create ${parent}`;
   try {
+    mkdirSync(parent, { recursive: true });
+    step = `cannot create a temporary folder in ${parent}`;
+    // Registered before it exists: a signal from here on removes it. A random name
+    // nobody could have prepared; mkdir fails rather than reuse an existing path.
+    tmp = join(parent, `.${basename(dir)}.tmp-${randomBytes(6).toString('hex')}`);
+    trackTemp(tmp);
+    mkdirSync(tmp, { mode: 0o700 });
+    created = true;
+    step = `cannot write into ${tmp}`;
     for (const f of files) {
       const target = join(tmp, f.path);
       mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
       writeFileSync(target, f.content, { mode: f.mode });
       chmodSync(target, f.mode); // the umask must not loosen or tighten key modes
     }
+    step = `cannot carry files over from ${dir}`;
     for (const rel of keep) {
       const from = join(dir, rel);
       if (existsSync(from) && !existsSync(join(tmp, rel))) {
@@ -33,22 +48,52 @@ export function replaceTree(dir: string, files: TreeFile[], keep: string[] = [])
       }
     }
   } catch (e) {
-    // Put carried-over files back before giving up.
-    for (const rel of keep) if (existsSync(join(tmp, rel)) && !existsSync(join(dir, rel))) renameSync(join(tmp, rel), join(dir, rel));
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    if (tmp && created) {
+      // Put carried-over files back before giving up.
+      for (const rel of keep) if (existsSync(join(tmp, rel)) && !existsSync(join(dir, rel))) renameSync(join(tmp, rel), join(dir, rel));
+      removeTemp(tmp);
+    } else if (tmp) {
+      untrackTemp(tmp);
+    }
+    throw fsError(e, step);
   }
+  swapIn(tmp, dir);
+}
+
+/** Puts the finished `tmp` in the place of `dir`; the old tree is removed only once the new one is there. */
+function swapIn(tmp: string, dir: string): void {
+  const old = `${tmp}.old`;
   const hadOld = existsSync(dir);
-  if (hadOld) renameSync(dir, old);
-  renameSync(tmp, dir);
+  try {
+    if (hadOld) renameSync(dir, old);
+    try {
+      renameSync(tmp, dir);
+    } catch (e) {
+      if (hadOld) renameSync(old, dir);
+      throw e;
+    }
+  } catch (e) {
+    removeTemp(tmp);
+    throw fsError(e, `cannot replace ${dir}`);
+  }
+  untrackTemp(tmp);
   if (hadOld) rmSync(old, { recursive: true, force: true });
 }
 
 /** Writes one file atomically (temp file in the same directory, then rename). */
 export function writeFileAtomic(path: string, content: string | Uint8Array, mode = 0o644): void {
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  writeFileSync(tmp, content, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
+  trackTemp(tmp);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    // flag wx: never write through a file or link someone left at the temporary name
+    rmSync(tmp, { force: true });
+    writeFileSync(tmp, content, { mode, flag: 'wx' });
+    chmodSync(tmp, mode);
+    renameSync(tmp, path);
+    untrackTemp(tmp);
+  } catch (e) {
+    removeTemp(tmp);
+    throw fsError(e, `cannot write ${path}`);
+  }
 }

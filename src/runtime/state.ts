@@ -1,11 +1,15 @@
 // The cluster's secrets on disk: created once, then reused, so regenerating
 // bundles never breaks a running cluster. Keys are mode 0600, the folder 0700.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterPlan } from '../plan/types.js';
 import type { Secrets } from '../render/bundle.js';
+import { ConfigError } from '../errors.js';
 import { writeFileAtomic } from './files.js';
+import { fsError, withFsErrors } from './fs-errors.js';
+
+const MAX_STATE_FILE = 1024 * 1024;
 
 export interface SecretIssuer {
   /**
@@ -35,13 +39,24 @@ export const basicIssuer: SecretIssuer = {
 export class StateDir {
   constructor(readonly dir: string) {}
 
+  /** A file's text, or undefined when absent. Never follows a link or opens a FIFO or device. */
   read(name: string): string | undefined {
     const p = join(this.dir, name);
-    return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
+    let st: Stats;
+    try {
+      st = lstatSync(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw fsError(e, `cannot read ${p}`);
+    }
+    if (!st.isFile() || st.size > MAX_STATE_FILE) {
+      throw new ConfigError([{ path: p, message: 'is not a regular file of at most 1 MiB', hint: 'restore it from a backup, or move the state folder away', severity: 'error' }], `state folder ${this.dir}`);
+    }
+    return withFsErrors(`cannot read ${p}`, () => readFileSync(p, 'utf8'));
   }
 
   write(name: string, content: string): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    withFsErrors(`cannot create the state folder ${this.dir}`, () => mkdirSync(this.dir, { recursive: true, mode: 0o700 }));
     writeFileAtomic(join(this.dir, name), content, name.endsWith('.crt') || name.endsWith('.pub') ? 0o644 : 0o600);
   }
 
@@ -63,7 +78,7 @@ export class StateDir {
       }
     }
     const still = plan.secrets.filter((n) => have[n] === undefined);
-    if (still.length > 0) throw new Error(`no issuer makes: ${still.join(', ')}`);
+    if (still.length > 0) throw new Error(`no issuer makes: ${still.join(', ')}`); // a programming error, not the user's
     return have;
   }
 }

@@ -12,7 +12,11 @@ import { fetchAndBuild, type Artifacts } from '../../src/pipeline/artifacts.js';
 import { ConsoleReporter } from '../../src/pipeline/progress.js';
 import { readFixture } from '../helpers/fixtures.js';
 
-export const TEST_LABELS = { 'io.k8s-img.managed': 'true', 'io.k8s-img.test': 'true' };
+/**
+ * Labels of the suites' throw-away containers: a test label and a cluster of their own,
+ * which also overrides a cluster label the image may carry (never the default "local").
+ */
+export const TEST_LABELS = { 'io.k8s-img.managed': 'true', 'io.k8s-img.test': 'true', 'io.k8s-img.cluster': 'k8s-img-it-images' };
 
 export function fixtureConfig(name: string): ResolvedConfig {
   return parseClusterConfig(readFixture(join('valid', name)), name).config;

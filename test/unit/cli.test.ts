@@ -4,82 +4,82 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { replaceTree } from '../../src/runtime/files.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runInProcess as cli } from '../helpers/cli.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'k8s-img-test-'));
 
 describe('k8s-img CLI', () => {
-  it('--help lists the commands', () => {
+  it('the bin shim runs the CLI in a real process: --help lists the commands', () => {
     const r = runCli(['--help']);
     assert.equal(r.code, 0);
     for (const c of ['init', 'validate', 'plan', 'generate']) assert.match(r.stdout, new RegExp(`k8s-img ${c}`));
   });
 
-  it('an unknown command is a usage error (64)', () => {
-    const r = runCli(['frobnicate']);
+  it('an unknown command is a usage error (64)', async () => {
+    const r = await cli(['frobnicate']);
     assert.equal(r.code, 64);
     assert.match(r.stderr, /Unknown argument|Unknown command/);
   });
 
-  it('init writes a valid starter file and refuses to overwrite it', () => {
+  it('init writes a valid starter file and refuses to overwrite it', async () => {
     const dir = tmp();
-    assert.equal(runCli(['init'], { cwd: dir }).code, 0);
-    assert.equal(runCli(['validate'], { cwd: dir }).code, 0);
-    const again = runCli(['init'], { cwd: dir });
+    assert.equal((await cli(['init'], { cwd: dir })).code, 0);
+    assert.equal((await cli(['validate'], { cwd: dir })).code, 0);
+    const again = await cli(['init'], { cwd: dir });
     assert.equal(again.code, 64);
     assert.match(again.stderr, /already exists.*\nhint: pass --force/);
   });
 
-  it('init --from-properties imports the tutorial files', () => {
+  it('init --from-properties imports the tutorial files', async () => {
     const dir = tmp();
     const p = (ip: string) => `BIN_PATH=/opt/bin\nNODE_IP=${ip}\nETCD_ENDPOINTS=http://192.168.232.207:2379\nMASTER_IP=192.168.232.206\n`;
     ['206', '207', '208'].forEach((h) => writeFileSync(join(dir, `${h}.properties`), p(`192.168.232.${h}`)));
-    const r = runCli(['init', '--from-properties', '206.properties', '207.properties', '208.properties'], { cwd: dir });
+    const r = await cli(['init', '--from-properties', '206.properties', '207.properties', '208.properties'], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
     const text = readFileSync(join(dir, 'cluster.yaml'), 'utf8');
     assert.match(text, /name: worker-1, address: 192\.168\.232\.207, roles: \[worker, etcd\]/);
     assert.match(text, /source: dir, dir: \/opt\/bin/);
   });
 
-  it('an invalid config: every problem on stderr, exit 2, nothing written', () => {
+  it('an invalid config: every problem on stderr, exit 2, nothing written', async () => {
     const dir = tmp();
-    const r = runCli(['generate', '-c', join(FIXTURES, 'invalid', 'many-problems.yaml'), '-o', join(dir, 'out')]);
+    const r = await cli(['generate', '-c', join(FIXTURES, 'invalid', 'many-problems.yaml'), '-o', join(dir, 'out')]);
     assert.equal(r.code, 2);
     assert.ok(r.stderr.split('\n').filter((l) => /^[\w.[\]]+: .*\(hint: /.test(l)).length >= 6, r.stderr);
     assert.match(r.stderr, /nothing was written/);
     assert.deepEqual(readdirSync(dir), []);
   });
 
-  it('a missing config file says how to make one', () => {
-    const r = runCli(['plan', '-c', '/nonexistent/cluster.yaml']);
+  it('a missing config file says how to make one', async () => {
+    const r = await cli(['plan', '-c', '/nonexistent/cluster.yaml']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /file not found \(hint: create one with `k8s-img init`/);
   });
 
-  it('plan draws the nodes and --json gives the whole plan', () => {
+  it('plan draws the nodes and --json gives the whole plan', async () => {
     const cfg = join(FIXTURES, 'valid', 'tutorial-simple.yaml');
-    const pic = runCli(['plan', '-c', cfg]);
+    const pic = await cli(['plan', '-c', cfg]);
     assert.equal(pic.code, 0);
     assert.match(pic.stdout, /┌─ sm1 {2}192\.168\.232\.206 {2}\[control-plane\]/);
     assert.match(pic.stderr, /simple mode/);
-    const json = JSON.parse(runCli(['plan', '-c', cfg, '--json']).stdout);
+    const json = JSON.parse((await cli(['plan', '-c', cfg, '--json'])).stdout);
     assert.deepEqual(json.nodes.map((n: { name: string }) => n.name), ['sm1', 'sw1', 'sw2']);
   });
 
-  it('generate writes one bundle per node, keys 0600, and keeps saved archives when regenerating', () => {
+  it('generate writes one bundle per node, keys 0600, and keeps saved archives when regenerating', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'cluster.yaml'), readFileSync(join(FIXTURES, 'valid', 'tutorial-simple.yaml')));
-    const r = runCli(['generate', '-o', 'out'], { cwd: dir });
+    const r = await cli(['generate', '-o', 'out'], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(readdirSync(join(dir, 'out')).sort(), ['sm1', 'sw1', 'sw2']);
+    assert.deepEqual(readdirSync(join(dir, 'out')).sort(), ['.k8s-img-bundle', 'sm1', 'sw1', 'sw2']);
     for (const n of ['sm1', 'sw1', 'sw2']) assert.ok(existsSync(join(dir, 'out', n, 'compose.yaml')));
     assert.equal(statSync(join(dir, 'out', 'sm1', 'kube-apiserver', 'pki', 'sa.key')).mode & 0o777, 0o600);
     assert.equal(statSync(join(dir, '.k8s-img', 'demo', 'sa.key')).mode & 0o777, 0o600);
     const key = readFileSync(join(dir, 'out', 'sm1', 'kube-apiserver', 'pki', 'sa.key'), 'utf8');
     writeFileSync(join(dir, 'out', 'sw1', 'images.tar'), 'archive');
     writeFileSync(join(dir, 'out', 'sw1', 'stray.txt'), 'x');
-    assert.equal(runCli(['generate', '-o', 'out'], { cwd: dir }).code, 0);
+    assert.equal((await cli(['generate', '-o', 'out'], { cwd: dir })).code, 0);
     assert.equal(readFileSync(join(dir, 'out', 'sw1', 'images.tar'), 'utf8'), 'archive');
     assert.ok(!existsSync(join(dir, 'out', 'sw1', 'stray.txt')));
     assert.equal(readFileSync(join(dir, 'out', 'sm1', 'kube-apiserver', 'pki', 'sa.key'), 'utf8'), key, 'keys are reused');

@@ -1,34 +1,25 @@
-import type { CommandModule } from 'yargs';
-import { adminKubeconfig } from '../../runtime/admin-kubeconfig.js';
-import { writeFileAtomic } from '../../runtime/files.js';
-import { renderCluster, writeBundles } from '../../pipeline/generate.js';
+import { protectedPaths, renderVerified, writeBundles } from '../../pipeline/generate.js';
 import { adminKubeconfigPath } from '../../pipeline/local.js';
+import { adminKubeconfig } from '../../runtime/admin-kubeconfig.js';
 import { readClusterConfig } from '../../runtime/config-file.js';
+import { writeFileAtomic } from '../../runtime/files.js';
+import { defaultIssuers } from '../../runtime/issuers.js';
+import { checkOutputDir } from '../../runtime/output-dir.js';
 import { stateDir } from '../../runtime/paths.js';
 import { StateDir } from '../../runtime/state.js';
-import { defaultIssuers } from '../../runtime/issuers.js';
-import { configOption } from '../options.js';
+import type { CliIO } from '../io.js';
 import { printWarnings } from '../output.js';
 
-interface Args {
-  config: string;
-  out: string;
+export async function run(args: { config: string; out: string }, io: CliIO): Promise<void> {
+  const { config, warnings } = readClusterConfig(args.config);
+  const state = new StateDir(stateDir(args.config, config.name));
+  // The output is checked before any key is made.
+  const out = checkOutputDir(args.out, protectedPaths(args.config, state));
+  const result = await renderVerified(config, state, args.config, defaultIssuers());
+  printWarnings([...warnings, ...result.plan.warnings], io.stderr);
+  writeBundles(out.dir, result);
+  // The admin's kubeconfig stays with the state, never in a node's bundle.
+  writeFileAtomic(adminKubeconfigPath(state), adminKubeconfig(result.plan, result.secrets), 0o600);
+  for (const [node, files] of result.bundles) io.stdout.write(`${args.out}/${node}/  ${files.length} files\n`);
+  io.stderr.write(`keys and certificates: ${state.dir}\nadmin kubeconfig: ${adminKubeconfigPath(state)}\n`);
 }
-
-export const generateCommand: CommandModule<object, Args> = {
-  command: 'generate',
-  describe: 'write one Compose bundle per node: DIR/<node>/compose.yaml and its files',
-  builder: (y) =>
-    y.option('config', configOption).option('out', { alias: 'o', type: 'string', default: 'out', describe: 'output folder (replaced atomically)' }) as never,
-  handler: async (args) => {
-    const { config, warnings } = readClusterConfig(args.config);
-    const state = new StateDir(stateDir(args.config, config.name));
-    const result = await renderCluster(config, state, defaultIssuers());
-    printWarnings([...warnings, ...result.plan.warnings]);
-    writeBundles(args.out, result);
-    // The admin's kubeconfig stays with the state, never in a node's bundle.
-    writeFileAtomic(adminKubeconfigPath(state), adminKubeconfig(result.plan, result.secrets), 0o600);
-    for (const [node, files] of result.bundles) process.stdout.write(`${args.out}/${node}/  ${files.length} files\n`);
-    process.stderr.write(`keys and certificates: ${state.dir}\nadmin kubeconfig: ${adminKubeconfigPath(state)}\n`);
-  },
-};

@@ -1,50 +1,40 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { CommandModule } from 'yargs';
 import { resolveDefaults } from '../../config/defaults.js';
 import { parseClusterConfig } from '../../config/load.js';
 import { importProperties } from '../../config/properties.js';
 import type { ClusterConfig } from '../../config/schema.js';
+import { starterText } from '../../config/starter.js';
 import { TUTORIAL_TOPOLOGY } from '../../config/tutorial.js';
-import { DEFAULT_RELEASE } from '../../config/versions.js';
-import { UsageError } from '../../errors.js';
-import { TemplateRenderer } from '../../render/templates.js';
+import { HostError, UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../runtime/files.js';
-import { loadTemplates } from '../../runtime/templates.js';
+import { lstatOrUndefined } from '../../runtime/fs-errors.js';
+import { readInputFile } from '../../runtime/input-file.js';
+import { refusePseudo } from '../../runtime/output-dir.js';
+import type { CliIO } from '../io.js';
 
-interface Args {
+export interface Args {
   out: string;
   name: string;
   fromProperties?: string[];
   force: boolean;
 }
 
+/** The starter text; what we write must read back as exactly the configuration we meant. */
 export function starterYaml(c: ClusterConfig, file: string): string {
-  const text = new TemplateRenderer(loadTemplates()).render('cluster.yaml', {
-    ...resolveDefaults(c),
-    kubernetesVersion: c.kubernetesVersion ?? '',
-    defaultVersion: DEFAULT_RELEASE.kubernetes,
-    file,
-  });
-  parseClusterConfig(text, file); // what we write must be valid
+  const text = starterText(c, file);
+  const back = parseClusterConfig(text, file).config;
+  if (JSON.stringify(back) !== JSON.stringify(resolveDefaults(c))) throw new Error('init: the starter file does not read back as the configuration it was made from');
   return text;
 }
 
-export const initCommand: CommandModule<object, Args> = {
-  command: 'init',
-  describe: 'write a commented starter cluster.yaml (the tutorial\'s 3 nodes), or import config.properties files',
-  builder: (y) =>
-    y
-      .option('out', { alias: 'o', type: 'string', default: 'cluster.yaml', describe: 'file to write' })
-      .option('name', { type: 'string', default: 'demo', describe: 'cluster name' })
-      .option('from-properties', { type: 'array', string: true, describe: "the tutorial's config.properties, one per node" })
-      .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing file' }) as never,
-  handler: (args) => {
-    if (existsSync(args.out) && !args.force) throw new UsageError(`${args.out} already exists`, 'pass --force to overwrite it, or -o another file');
-    const config = args.fromProperties?.length
-      ? importProperties(args.fromProperties.map((f) => ({ name: basename(f), text: readFileSync(f, 'utf8') })), args.name)
-      : { ...TUTORIAL_TOPOLOGY, name: args.name };
-    writeFileAtomic(args.out, starterYaml(config, args.out));
-    process.stdout.write(`wrote ${args.out} (${config.nodes.length} nodes); next: k8s-img plan -c ${args.out}\n`);
-  },
-};
+export function run(args: Args, io: CliIO): void {
+  refusePseudo(args.out);
+  const existing = lstatOrUndefined(args.out);
+  if (existing && !existing.isFile()) throw new HostError(`${args.out} is not a regular file; init writes a file`, 'pass -o FILE, e.g. -o cluster.yaml');
+  if (existing && !args.force) throw new UsageError(`${args.out} already exists`, 'pass --force to overwrite it, or -o another file');
+  const config = args.fromProperties
+    ? importProperties(args.fromProperties.map((f) => ({ name: basename(f), text: readInputFile(f, { hint: "pass the tutorial's config.properties files, one per node" }) })), args.name)
+    : { ...TUTORIAL_TOPOLOGY, name: args.name };
+  writeFileAtomic(args.out, starterYaml(config, args.out));
+  io.stdout.write(`wrote ${args.out} (${config.nodes.length} nodes); next: k8s-img plan -c ${args.out}\n`);
+}

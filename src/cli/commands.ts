@@ -1,0 +1,105 @@
+// The command table: names, descriptions and options, known without loading any
+// command's code. A command's module (and what it imports: dockerode, the PKI
+// library, templates) is loaded only when that command runs.
+import type { Argv } from 'yargs';
+import type { CliIO } from './io.js';
+import { configOption, localConfigOption, outOption } from './options.js';
+
+export interface CommandSpec {
+  command: string;
+  describe: string;
+  builder?: (y: Argv) => Argv;
+  load: () => Promise<{ run(args: never, io: CliIO): Promise<void> | void }>;
+}
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    command: 'init',
+    describe: 'write a commented starter cluster.yaml (the tutorial\'s 3 nodes), or import config.properties files',
+    builder: (y) =>
+      y
+        .option('out', { alias: 'o', type: 'string', requiresArg: true, default: 'cluster.yaml', describe: 'file to write' })
+        .option('name', { type: 'string', requiresArg: true, default: 'demo', describe: 'cluster name' })
+        .option('from-properties', { type: 'array', string: true, requiresArg: true, describe: "the tutorial's config.properties, one per node" })
+        .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing file' }),
+    load: () => import('./commands/init.js'),
+  },
+  {
+    command: 'validate',
+    describe: 'check a cluster configuration and report every problem',
+    builder: (y) => y.option('config', configOption),
+    load: () => import('./commands/validate.js'),
+  },
+  {
+    command: 'plan',
+    describe: 'show which node runs what: images, ports, privileges (a picture, or --json)',
+    builder: (y) => y.option('config', configOption).option('json', { type: 'boolean', default: false, describe: 'print the full plan as JSON' }),
+    load: () => import('./commands/plan.js'),
+  },
+  {
+    command: 'generate',
+    describe: 'write one Compose bundle per node: DIR/<node>/compose.yaml and its files',
+    builder: (y) => y.option('config', configOption).option('out', outOption('bundle folder: empty, absent, or one k8s-img made (updated atomically)')),
+    load: () => import('./commands/generate.js'),
+  },
+  {
+    command: 'fetch',
+    describe: 'get the component binaries (binaries.source: go | release | dir) into the cache',
+    builder: (y) =>
+      y.option('config', configOption).option('export', { type: 'string', requiresArg: true, describe: 'also write them as a release mirror in DIR (for binaries.source: release)' }),
+    load: () => import('./commands/fetch.js'),
+  },
+  {
+    command: 'build',
+    describe: 'build one image per component from the fetched binaries (fetches first if needed)',
+    builder: (y) => y.option('config', configOption),
+    load: () => import('./commands/build.js'),
+  },
+  {
+    command: 'save',
+    describe: 'write DIR/<node>/images.tar with exactly the images that node\'s services need (+ images.sha256, images.txt), and the cluster registry\'s storage on control planes',
+    builder: (y) => y.option('config', configOption).option('out', outOption('bundle folder (as given to generate)')),
+    load: () => import('./commands/save.js'),
+  },
+  {
+    command: 'up',
+    describe: 'run a multi-node cluster on this machine, each node a container (default: the tutorial\'s 3 nodes)',
+    builder: (y) => y.option('config', localConfigOption('cluster configuration (default: sm1 + sw1 + sw2 on 192.168.232.0/24)')),
+    load: () => import('./commands/up.js'),
+  },
+  {
+    command: 'down',
+    describe: 'remove the local cluster\'s node containers, network and volumes (found by label); keys stay',
+    builder: (y) => y.option('config', localConfigOption('cluster configuration given to `up`')),
+    load: () => import('./commands/down.js'),
+  },
+  {
+    command: 'status',
+    describe: 'check every component on every node, etcd, nodes, Calico and CoreDNS',
+    builder: (y) =>
+      y
+        .option('config', localConfigOption('cluster configuration given to `up` (default: the local cluster)'))
+        .option('json', { type: 'boolean', default: false, describe: 'print the checks as JSON' }),
+    load: () => import('./commands/status.js'),
+  },
+  {
+    command: 'verify',
+    describe: 'smoke-test a running cluster: pods, pod-to-pod TCP/UDP across nodes, Services, NodePort, DNS, a rollout',
+    builder: (y) => y.option('config', localConfigOption('cluster configuration (default: the local cluster)')),
+    load: () => import('./commands/verify.js'),
+  },
+  {
+    command: 'certs <action>',
+    describe: 'secure mode: `check` lists every certificate with its expiry; `renew` re-issues the leaves (CAs and keys stay)',
+    builder: (y) =>
+      y
+        .positional('action', { choices: ['check', 'renew'] as const, describe: 'check or renew' })
+        .option('config', localConfigOption('cluster configuration (default: the local cluster)')),
+    load: () => import('./commands/certs.js'),
+  },
+  {
+    command: 'versions',
+    describe: 'list the supported Kubernetes versions and the component versions each uses',
+    load: () => import('./commands/versions.js'),
+  },
+];
