@@ -13,7 +13,7 @@ export const configOption: Options = {
 /** For commands that fall back to the default local cluster. */
 export const localConfigOption = (describe: string): Options => ({ alias: 'c', type: 'string', requiresArg: true, describe });
 
-export const outOption = (describe: string): Options => ({ alias: 'o', type: 'string', requiresArg: true, default: 'out', describe });
+export const outOption = (describe: string, byDefault = 'out'): Options => ({ alias: 'o', type: 'string', requiresArg: true, default: byDefault, describe });
 
 /** Options that take exactly one value; given twice they are a usage error. */
 export const SINGLE_VALUED = ['config', 'out', 'name', 'export'] as const;

@@ -90,6 +90,45 @@ describe('local cluster, secure mode', () => {
   });
 });
 
+describe('the cluster registry', () => {
+  it('pods pull every name from the cluster registry and nothing is looked up outside', async () => {
+    // An image no one built, named after an outside registry: the pull must fail at the
+    // cluster's registry (on sm1), never with a lookup of registry.k8s.io.
+    await kube.create('/api/v1/namespaces/default/pods', {
+      metadata: { name: 'not-built' },
+      spec: { nodeName: 'sw2', containers: [{ name: 'w', image: 'registry.k8s.io/k8s-img-never-built:1.0', imagePullPolicy: 'Always' }], terminationGracePeriodSeconds: 1 },
+    });
+    const message = await waitFor('a failed pull event', 120_000, async () => {
+      const ev = await kube.get<{ items: { reason: string; message: string }[] }>('/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dnot-built');
+      return ev.items.find((e) => e.reason === 'Failed' && /pull/i.test(e.message))?.message;
+    });
+    assert.match(message, /registry\.k8s\.io\/k8s-img-never-built:1\.0: not found/, message);
+    assert.doesNotMatch(message, /lookup |dial tcp/, message);
+    // The question reached the cluster's registry, from sw2's containerd, as a mirror of registry.k8s.io.
+    const logs = await inNode('sm1', ['docker', 'logs', 'k8s-img-registry']);
+    assert.match(`${logs.stdout}${logs.stderr}`, /192\.168\.240\.208 .*"HEAD \/v2\/k8s-img-never-built\/manifests\/1\.0\?ns=registry\.k8s\.io HTTP\/1\.1" 404/);
+    await kube.delete('/api/v1/namespaces/default/pods/not-built?gracePeriodSeconds=0');
+  });
+
+  it('the registry serves the pod images over TLS (cluster CA) and refuses pushes', async () => {
+    const { state } = openLocalCluster(configPath);
+    const ask = (method: string, path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: '192.168.240.206', port: 5000, path, method, ca: state.read('ca.crt')!, timeout: 5000 }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const catalog = await ask('GET', '/v2/_catalog');
+    assert.equal(catalog.status, 200);
+    assert.deepEqual(JSON.parse(catalog.body).repositories, ['k8s-img/coredns', 'k8s-img/pause', 'k8s-img/workload']);
+    assert.equal((await ask('POST', '/v2/k8s-img/pause/blobs/uploads/')).status, 405, 'read-only: nothing can be pushed');
+  });
+});
+
 describe('recovery', () => {
   before(async () => {
     await kube.create('/api/v1/namespaces/default/configmaps', { metadata: { name: 'survivor' }, data: { created: 'before the fault' } });
@@ -105,12 +144,30 @@ describe('recovery', () => {
     });
   }
 
+  it('containerd restarted on sw1: its pods keep running, not restarted', async () => {
+    await kube.create('/api/v1/namespaces/default/pods', {
+      metadata: { name: 'outlives-containerd' },
+      spec: { nodeName: 'sw1', containers: [{ name: 'w', image: 'k8s-img/workload:v1.37.2', args: ['serve'] }], terminationGracePeriodSeconds: 1 },
+    });
+    type P = { status: { containerStatuses?: { ready: boolean; restartCount: number; containerID?: string }[] } };
+    const id = await waitFor('pod ready', 120_000, async () => {
+      const cs = (await kube.get<P>('/api/v1/namespaces/default/pods/outlives-containerd')).status.containerStatuses?.[0];
+      return cs?.ready ? cs.containerID : undefined;
+    });
+    const r = await inNode('sw1', ['docker', 'restart', 'k8s-img-containerd']);
+    assert.equal(r.code, 0, r.stderr);
+    await waitFor('containerd healthy again', 120_000, async () => ((await inNode('sw1', ['docker', 'inspect', '-f', '{{.State.Health.Status}}', 'k8s-img-containerd'])).stdout.trim() === 'healthy' ? true : undefined));
+    const cs = (await kube.get<P>('/api/v1/namespaces/default/pods/outlives-containerd')).status.containerStatuses![0]!;
+    assert.equal(cs.containerID, id);
+    assert.equal(cs.restartCount, 0);
+  });
+
   it('kube-scheduler killed: restarted, new pods are scheduled again', async () => {
     const killed = await crash('sm1', 'kube-scheduler');
     assert.equal(killed.code, 0, killed.stderr);
     const pod = {
       metadata: { name: 'after-scheduler' },
-      spec: { containers: [{ name: 'w', image: 'k8s-img/workload:v1.37.2', imagePullPolicy: 'Never', args: ['serve'] }], terminationGracePeriodSeconds: 1 },
+      spec: { containers: [{ name: 'w', image: 'k8s-img/workload:v1.37.2', imagePullPolicy: 'Always', args: ['serve'] }], terminationGracePeriodSeconds: 1 },
     };
     await kube.create('/api/v1/namespaces/default/pods', pod);
     const scheduled = await waitFor('pod scheduled and running', 180_000, async () => {
@@ -124,7 +181,7 @@ describe('recovery', () => {
   it('a restarted worker node comes back Ready and its pods run again', async () => {
     await kube.create('/api/v1/namespaces/default/pods', {
       metadata: { name: 'on-sw2' },
-      spec: { nodeName: 'sw2', containers: [{ name: 'w', image: 'k8s-img/workload:v1.37.2', imagePullPolicy: 'Never', args: ['serve'] }], terminationGracePeriodSeconds: 1 },
+      spec: { nodeName: 'sw2', containers: [{ name: 'w', image: 'k8s-img/workload:v1.37.2', imagePullPolicy: 'IfNotPresent', args: ['serve'] }], terminationGracePeriodSeconds: 1 },
     });
     const running = () =>
       kube.get<{ status: { phase: string; containerStatuses?: { ready: boolean; restartCount: number; containerID?: string }[] } }>('/api/v1/namespaces/default/pods/on-sw2');

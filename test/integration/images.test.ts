@@ -1,7 +1,7 @@
 // Issue 3: every image starts and reports its version; etcd and the apiserver
 // really serve; builds are content-addressed; save archives load into a clean engine.
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -181,6 +181,9 @@ describe('save', () => {
       const expected = plan.nodes.find((n) => n.name === a.node)!.images.map((id) => plan.images[id]).sort();
       assert.deepEqual(list.output.trim().split('\n').sort(), expected);
       await engine.stop({ remove: true, removeVolumes: true });
+      // The pods' images are not in any node's engine: the cluster registry on the control plane serves them.
+      const tags = join(out, a.node, 'registry-storage', 'docker', 'registry', 'v2', 'repositories', 'k8s-img', 'coredns', '_manifests', 'tags');
+      assert.equal(existsSync(tags), plan.registry.nodes.includes(a.node), `${a.node}: registry storage`);
     }
     rmSync(out, { recursive: true, force: true });
   });

@@ -17,8 +17,9 @@ import { GoToolchain } from '../../src/runtime/gotool.js';
 import { cacheDir } from '../../src/runtime/paths.js';
 import { fixtureConfig } from './harness.js';
 
-// Small groups keep the archives quick to make; the code path is the same for all.
-const GROUPS: GroupId[] = ['etcd', 'cni-plugins', 'pause'];
+// Small groups keep the archives quick to make; the code path is the same for all
+// (runc: upstream publishes a bare binary, not an archive).
+const GROUPS: GroupId[] = ['etcd', 'cni-plugins', 'pause', 'runc'];
 const base = fixtureConfig('tutorial-simple.yaml');
 const go = new GoToolchain();
 let built: FetchedBinaries;
@@ -51,7 +52,7 @@ describe('binaries.source: release', () => {
   it('downloads the archives, checks their published checksums and yields the same binaries', async () => {
     const cache = new BinaryCache(mkdtempSync(join(tmpdir(), 'k8s-img-cache-')));
     const got = await fetchBinaries({ config: withSource({ source: 'release', releaseURL: url }), cache, go, reporter: silentReporter }, GROUPS);
-    for (const b of ['etcd', 'etcdctl', 'etcdutl', 'loopback', 'portmap', 'bandwidth', 'host-local', 'pause'] as const) {
+    for (const b of ['etcd', 'etcdctl', 'etcdutl', 'loopback', 'portmap', 'bandwidth', 'host-local', 'pause', 'runc'] as const) {
       assert.equal(got[b].sha256, built[b].sha256, b);
       assert.equal(got[b].source, 'release');
     }
