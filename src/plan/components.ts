@@ -497,6 +497,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
     privileged: true,
     writableRootfs: true,
     args: () => [`--config=${CONF}/config.yaml`, '--v=1'],
+    env: (c) => ({ K8S_IMG_SERVICE_CIDR: c.config.networking.serviceCIDR }),
     ports: () => [port(10256, 'health', '127.0.0.1'), port(10249, 'metrics', '127.0.0.1')],
     // The host's /run, not just /run/xtables.lock: after a reboot the lock file does not
     // exist yet and Docker would create a folder in its place.

@@ -113,9 +113,9 @@ export const IMAGES: Record<ImageId, ImageDef> = {
   'kube-proxy': {
     tag: k8s,
     base: 'tools',
-    layout: bin('kube-proxy', 'k8s-img-probe'),
+    layout: [...bin('kube-proxy', 'k8s-img-probe'), script('k8s-img-kube-proxy')],
     user: '0',
-    entrypoint: [`${BIN}/kube-proxy`],
+    entrypoint: [`${BIN}/k8s-img-kube-proxy`],
     wraps: ['kube-proxy'],
     versionCommand: [`${BIN}/kube-proxy`, '--version'],
     expectVersion: (v) => `Kubernetes v${v.kubernetes}`,
