@@ -43,6 +43,22 @@ export interface CRecipe<B extends string = BinaryName> {
   cc?: string;
 }
 
+/**
+ * A C program with a Kconfig build (busybox), from upstream's release tarball as Debian's
+ * archive carries it (the `.orig` tarball of the source package: upstream's bytes, reachable
+ * wherever the Debian mirror is).
+ */
+export interface KconfigRecipe<B extends string = BinaryName> {
+  kind: 'kconfig';
+  /** Path under the Debian mirror (pool/main/...) and its sha256 (as the source package's .dsc lists it). */
+  tarball: { pool: string; sha256: string };
+  /** `make <defconfig>`, then these options set (true) or unset (false). */
+  defconfig: string;
+  config: Record<string, boolean>;
+  /** The built file in the source tree → artifact. */
+  output: [string, B];
+}
+
 /** Our own Go program, standard library only (builds with no network). */
 export interface LocalGoRecipe {
   kind: 'local-go';
@@ -66,7 +82,7 @@ export interface Group<B extends string = BinaryName, I extends string = GroupId
   version: string;
   upstream: string; // for the OCI source label
   binaries: B[];
-  go: GoRecipe<B> | CRecipe<B> | LocalGoRecipe;
+  go: GoRecipe<B> | CRecipe<B> | LocalGoRecipe | KconfigRecipe<B>;
   release?: ReleaseArchive;
 }
 

@@ -15,6 +15,7 @@ import { run, tail } from '../runtime/exec.js';
 import type { GoToolchain } from '../runtime/gotool.js';
 import { PACKAGE_ROOT } from '../runtime/paths.js';
 import { TOOL_VERSION } from '../version.js';
+import { buildKconfig } from './build-kconfig.js';
 import type { Reporter } from './progress.js';
 
 export interface FetchedBinary extends BinaryInfo {
@@ -52,6 +53,7 @@ const shortHash = (v: unknown) => createHash('sha256').update(JSON.stringify(v, 
 function cacheSource(g: AnyGroup, source: string): string {
   if (source === 'release') return 'release';
   if (g.go.kind === 'c' && 'packageFile' in g.go.source) return `local-${shortHash([g.go, readFileSync(join(PACKAGE_ROOT, g.go.source.packageFile), 'utf8')])}`;
+  if (g.go.kind === 'kconfig') return `src-${shortHash(g.go)}`;
   if (g.go.kind === 'local-go') {
     const dir = join(PACKAGE_ROOT, g.go.dir);
     return `local-${shortHash([g.go, readFileSync(join(dir, 'main.go'), 'utf8'), readFileSync(join(dir, 'go.mod'), 'utf8')])}`;
@@ -85,13 +87,15 @@ export async function fetchGroup<B extends string>(ctx: FetchContext, g: Group<B
     add(cached, key);
     return out as Record<B, FetchedBinary>;
   }
-  const title = source === 'release' ? `Downloading ${g.id} ${g.version}` : `Building ${g.id} ${g.version} (${g.go.kind === 'go' ? 'Go module proxy' : 'local source'})`;
+  const from = { go: 'Go module proxy', kconfig: 'release tarball', c: 'local source', 'local-go': 'local source' }[g.go.kind];
+  const title = source === 'release' ? `Downloading ${g.id} ${g.version}` : `Building ${g.id} ${g.version} (${from})`;
   const bins = await ctx.reporter.step(title, async (update) => {
     const staging = ctx.cache.staging(g.id, g.version, key);
     try {
       if (source === 'release') await fromRelease(g, ctx, staging, update);
       else if (g.go.kind === 'go') await buildGo(g, g.go, ctx, staging, update);
       else if (g.go.kind === 'c') await buildC(g.go, ctx, staging);
+      else if (g.go.kind === 'kconfig') await buildKconfig(g.go, join(ctx.cache.root, 'work', g.id), staging, update);
       else await buildLocalGo(g.go, ctx, staging);
       return await ctx.cache.commit(staging, { group: g.id, version: g.version, source: key, details: { upstream: g.upstream } }, g.binaries);
     } catch (e) {
