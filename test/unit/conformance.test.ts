@@ -1,9 +1,13 @@
 // The conformance suite's recipes: built like the components, never by `k8s-img build`.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_RELEASE } from '../../src/config/versions.js';
-import { conformanceGroups } from '../../src/conformance/recipes.js';
+import { conformanceGroups, testImagePrograms } from '../../src/conformance/recipes.js';
+import { leftOutReason, testImages } from '../../src/conformance/test-images.js';
 import { groups, type GoRecipe } from '../../src/fetch/recipes.js';
+import { PACKAGE_ROOT } from '../../src/runtime/paths.js';
 
 describe('conformance suite recipes', () => {
   const [e2e, ginkgo] = conformanceGroups(DEFAULT_RELEASE);
@@ -28,5 +32,35 @@ describe('conformance suite recipes', () => {
   it('the cluster\'s groups do not include the suite', () => {
     const ids: string[] = groups(DEFAULT_RELEASE, '0.0.0').map((g) => g.id);
     assert.ok(!ids.includes('e2e') && !ids.includes('ginkgo'));
+  });
+});
+
+describe('the test image table', () => {
+  const table = testImages(DEFAULT_RELEASE)!;
+  const programs = new Set<string>(testImagePrograms(DEFAULT_RELEASE).flatMap((g) => g.binaries));
+
+  it('names each image once, under a registry name e2e.test pulls', () => {
+    const refs = table.map((t) => t.ref);
+    assert.equal(new Set(refs).size, refs.length);
+    for (const r of refs) assert.match(r, /^registry\.k8s\.io\/[\w./-]+:[\w.-]+$/);
+    assert.deepEqual(refs.filter((r) => leftOutReason(r)), []);
+  });
+
+  it('has a recipe for every program, a file for every file entry, and bases built before their images', () => {
+    table.forEach((t, i) => {
+      for (const e of t.layout) {
+        if ('program' in e) assert.ok(programs.has(e.program), `${t.ref}: ${e.program}`);
+        if ('file' in e) assert.ok(existsSync(join(PACKAGE_ROOT, 'images', 'e2e', e.file)), `${t.ref}: ${e.file}`);
+      }
+      if (typeof t.base === 'object' && 'image' in t.base) {
+        const base = t.base.image;
+        assert.ok(table.slice(0, i).some((b) => b.ref === base), `${t.ref} is built on ${base}, listed after it`);
+      }
+      assert.ok(t.specs && t.builtFrom && t.description, t.ref);
+    });
+  });
+
+  it('covers only the suite it was written for', () => {
+    assert.equal(testImages({ ...DEFAULT_RELEASE, kubernetes: '1.36.3' }), undefined);
   });
 });
