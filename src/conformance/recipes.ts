@@ -35,8 +35,8 @@ export function conformanceGroups(v: ComponentVersions): Group<SuiteBinary, Suit
 }
 
 /** The programs the test images carry (test-images.ts places them). */
-export type TestProgram = 'agnhost' | 'nnp' | 'sample-apiserver' | 'etcd' | 'etcdctl' | 'etcdutl' | 'busybox';
-export type TestProgramGroupId = 'e2e-test-images' | 'sample-apiserver' | 'e2e-etcd' | 'busybox';
+export type TestProgram = 'agnhost' | 'nnp' | 'sample-apiserver' | 'etcd' | 'etcdctl' | 'etcdutl' | 'busybox' | 'getent';
+export type TestProgramGroupId = 'e2e-test-images' | 'sample-apiserver' | 'e2e-etcd' | 'busybox' | 'getent-musl';
 
 /**
  * Versions the image tags of the v1.37 suite name: sample-apiserver:1.29.2 is
@@ -44,7 +44,7 @@ export type TestProgramGroupId = 'e2e-test-images' | 'sample-apiserver' | 'e2e-e
  */
 const TAGGED = { agnhost: '2.66.1', sampleApiserver: 'v0.29.2', etcd: '3.7.0', busybox: '1.37.0' };
 
-export function testImagePrograms(v: ComponentVersions): Group<TestProgram, TestProgramGroupId>[] {
+export function testImagePrograms(v: ComponentVersions, toolVersion: string): Group<TestProgram, TestProgramGroupId>[] {
   const k = v.kubernetes;
   // The cluster's etcd recipe at the version the e2e image names; its binaries are TestPrograms too.
   const { release: _mirrorArchive, ...etcd } = groups({ ...v, etcd: TAGGED.etcd }, '').find((g) => g.id === 'etcd')! as Group<'etcd' | 'etcdctl' | 'etcdutl'>;
@@ -97,6 +97,14 @@ export function testImagePrograms(v: ComponentVersions): Group<TestProgram, Test
         config: { STATIC: true, TC: false },
         output: ['busybox', 'busybox'],
       },
+    },
+    {
+      // Ours: `getent hosts` answered by musl's resolver, as on upstream's Alpine agnhost.
+      id: 'getent-musl',
+      version: toolVersion,
+      upstream: 'https://github.com/k8s-img/k8s-img/tree/main/images/e2e',
+      binaries: ['getent'],
+      go: { kind: 'c', source: { packageFile: 'images/e2e/getent.c' }, output: 'getent', defines: {}, cc: 'musl-gcc' },
     },
   ];
 }

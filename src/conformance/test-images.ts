@@ -86,7 +86,7 @@ function agnhost(k: string, tag: string, note: string): TestImage {
     specs: 'most Services, networking, DNS, probes, webhooks, kubectl, apps and node specs',
     changes:
       'Debian trixie instead of Alpine: dig, curl, nc, ss, iperf, socat, ipcs from Debian; busybox 1.37.0 (from source) is /bin/sh and every applet Debian lacks, as on Alpine. ' +
-      'The "musl" DNS probes of network/dns.go run dig (its own resolver, libc-independent) and getent, which here is glibc\'s: those probes check glibc twice. ' +
+      'The "musl" DNS probes of network/dns.go run dig (its own resolver, whatever the libc) and getent: ours answers hosts/ahosts with musl (images/e2e/getent.c, static), other databases with glibc\'s. ' +
       '/coredns is the cluster\'s CoreDNS build instead of the 1.6.2 release; /var/registry (the fake-registry-server content, pulled from registry.k8s.io by upstream) is left out: no [Conformance] spec runs fake-registry-server',
     base: { rootfs: 'e2e-agnhost' },
     layout: [
@@ -97,6 +97,7 @@ function agnhost(k: string, tag: string, note: string): TestImage {
       { kubernetesFile: 'test/images/agnhost/porter/localhost.key', to: '/localhost.key' },
       { dir: '/uploads', mode: 0o755 },
       { link: '/usr/bin/iperf', to: '/usr/local/bin/iperf' },
+      { program: 'getent', to: '/usr/local/bin/getent' },
       ...busyboxUserland.layout,
     ],
     run: [

@@ -147,7 +147,7 @@ async function buildC(r: CRecipe<string>, ctx: FetchContext, staging: string): P
   const cc = r.cc ?? 'gcc';
   const res = await run(cc, args).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
   if (res.code !== 0) {
-    throw new FetchError(`${cc} failed for ${r.output}:\n${tail(res.stderr, 10).join('\n')}`, 'run `npm run setup` (it installs gcc and libmbedtls-dev)');
+    throw new FetchError(`${cc} failed for ${r.output}:\n${tail(res.stderr, 10).join('\n')}`, 'run `npm run setup` (it installs gcc, musl-tools and libmbedtls-dev)');
   }
 }
 

@@ -15,6 +15,7 @@ import { BinaryCache } from '../runtime/bincache.js';
 import type { DockerEngine } from '../runtime/docker.js';
 import { GoToolchain } from '../runtime/gotool.js';
 import { PACKAGE_ROOT, cacheDir } from '../runtime/paths.js';
+import { TOOL_VERSION } from '../version.js';
 import { buildIfChanged, ensureRootfsImage, place } from './build.js';
 import { fetchBinaries, fetchGroup, type FetchContext, type FetchedBinary } from './fetch.js';
 import type { Reporter } from './progress.js';
@@ -84,7 +85,7 @@ export async function buildTestImages(config: ResolvedConfig, docker: DockerEngi
         cmd: t.cmd ?? null,
       });
       const { dir, hash } = prepareContext(t, inputs, dockerfile, workDir);
-      const r = await buildIfChanged({ docker, reporter }, t.ref, t.ref, dir, sha(`${hash} ${base.id}`), labelsOf(t));
+      const r = await buildIfChanged({ docker, reporter }, t.ref, t.ref, dir, sha(`${hash} ${base.id}`), labelsOf(t, base.ref));
       const id = (await docker.imageInfo(t.ref))!.id;
       imageIds.set(t.ref, id);
       built.push({ ref: t.ref, id, size: r.size, status: r.status });
@@ -130,7 +131,7 @@ async function gatherInputs(selected: TestImage[], release: SupportedRelease, fe
       for (const n of names) inputs.missing.set(n, why(e));
     }
   };
-  for (const g of testImagePrograms(release)) {
+  for (const g of testImagePrograms(release, TOOL_VERSION)) {
     await attempt(g.binaries.map((b) => `program ${b}`), async () => {
       for (const [name, bin] of Object.entries(await fetchGroup(fetch, g))) inputs.programs.set(name as TestProgram, bin as FetchedBinary);
     });
@@ -195,9 +196,10 @@ function prepareContext(t: TestImage, inputs: Inputs, dockerfile: string, workDi
   return { dir, hash: sha(hashes.sort().join('\n')) };
 }
 
-function labelsOf(t: TestImage): Record<string, string> {
+function labelsOf(t: TestImage, base: string): Record<string, string> {
   const name = t.ref.slice(t.ref.lastIndexOf('/') + 1).split(':')[0]!;
   return {
+    ...(base === 'scratch' ? {} : { 'org.opencontainers.image.base.name': base }),
     [LABEL.managed]: 'true',
     [LABEL.component]: `e2e-${name}`,
     'org.opencontainers.image.ref.name': t.ref,

@@ -128,6 +128,14 @@ describe('agnhost', () => {
     assert.deepEqual([config.Entrypoint, config.Cmd], [['/agnhost'], ['pause']]);
     assert.deepEqual(Object.keys(config.ExposedPorts ?? {}).sort(), ['5000/tcp', '80/tcp', '8080/tcp', '8081/tcp', '9376/tcp']);
   });
+
+  it('getent hosts answers with musl (the "musl" DNS probes), other databases with glibc', async () => {
+    const out = await runOnce(AGNHOST, ['-c', 'command -v getent; getent hosts localhost; getent hosts 127.0.0.1; getent passwd user-defined-in-image; getent hosts no-such-name.invalid; echo "rc=$?"'], { entrypoint: ['sh'] });
+    assert.match(out, /^\/usr\/local\/bin\/getent$/m, out);
+    assert.match(out, /^127\.0\.0\.1\s+localhost$/m, out);
+    assert.match(out, /^user-defined-in-image:x:1000:1000:/m, out);
+    assert.match(out, /^rc=2$/m, out);
+  });
 });
 
 describe('busybox', () => {

@@ -37,7 +37,7 @@ describe('conformance suite recipes', () => {
 
 describe('the test image table', () => {
   const table = testImages(DEFAULT_RELEASE)!;
-  const programs = new Set<string>(testImagePrograms(DEFAULT_RELEASE).flatMap((g) => g.binaries));
+  const programs = new Set<string>(testImagePrograms(DEFAULT_RELEASE, '0.0.0').flatMap((g) => g.binaries));
 
   it('names each image once, under a registry name e2e.test pulls', () => {
     const refs = table.map((t) => t.ref);
@@ -58,6 +58,12 @@ describe('the test image table', () => {
       }
       assert.ok(t.specs && t.builtFrom && t.description, t.ref);
     });
+  });
+
+  it('links agnhost\'s getent against musl, as upstream\'s Alpine agnhost resolves', () => {
+    const getent = testImagePrograms(DEFAULT_RELEASE, '0.0.0').find((g) => g.binaries.includes('getent'))!;
+    assert.equal(getent.go.kind === 'c' && getent.go.cc, 'musl-gcc');
+    assert.ok(table[0]!.layout.some((e) => 'program' in e && e.program === 'getent' && e.to === '/usr/local/bin/getent'));
   });
 
   it('covers only the suite it was written for', () => {
