@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_RELEASE } from '../../src/config/versions.js';
 import { conformanceGroups, testImagePrograms } from '../../src/conformance/recipes.js';
-import { leftOutReason, testImages } from '../../src/conformance/test-images.js';
+import { leftOutReason } from '../../src/conformance/left-out-images.js';
+import { testImages } from '../../src/conformance/test-images.js';
 import { groups, type GoRecipe } from '../../src/fetch/recipes.js';
 import { PACKAGE_ROOT } from '../../src/runtime/paths.js';
 
