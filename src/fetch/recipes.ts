@@ -5,8 +5,11 @@ import type { BinaryName } from '../plan/images.js';
 
 export type GroupId = 'kubernetes' | 'etcd' | 'containerd' | 'runc' | 'registry' | 'calico' | 'cni-plugins' | 'coredns' | 'pause' | 'probe' | 'workload';
 
-/** A Go build through a wrapper module (dependencies' replace directives are ignored, so we copy them). */
-export interface GoRecipe {
+/**
+ * A Go build through a wrapper module (dependencies' replace directives are ignored, so we copy them).
+ * B names the artifacts: the cluster's BinaryName here, the conformance suite's in src/conformance/.
+ */
+export interface GoRecipe<B extends string = BinaryName> {
   kind: 'go';
   module: string;
   version: string;
@@ -17,23 +20,43 @@ export interface GoRecipe {
   /** Copy the upstream `godebug` line (it is not inherited by dependents). */
   copyGodebug?: boolean;
   /** Import path → binary name. */
-  packages: [string, BinaryName][];
+  packages: [string, B][];
+  /** The packages are test binaries: `go test -c -o <out> <pkg>`, one package at a time. */
+  test?: boolean;
   tags?: string[];
   ldflags: string[];
   /** cgo on (runc's nsenter is C): linked statically, so the binary runs on any userland. */
   cgo?: boolean;
   /** Files of the upstream module to keep beside the binaries (module path → artifact). */
-  copyFiles?: [string, BinaryName][];
+  copyFiles?: [string, B][];
 }
 
 /** A C program compiled statically with gcc. */
-export interface CRecipe {
+export interface CRecipe<B extends string = BinaryName> {
   kind: 'c';
   /** Where the source is: inside a Go module's zip (pause) or in this package (probe). */
   source: { module: string; version: string; file: string } | { packageFile: string };
-  output: BinaryName;
+  output: B;
   defines: Record<string, string>;
   libs?: string[];
+  /** The C compiler (gcc unless said: musl-gcc links against musl instead of glibc). */
+  cc?: string;
+}
+
+/**
+ * A C program with a Kconfig build (busybox), from upstream's release tarball as Debian's
+ * archive carries it (the `.orig` tarball of the source package: upstream's bytes, reachable
+ * wherever the Debian mirror is).
+ */
+export interface KconfigRecipe<B extends string = BinaryName> {
+  kind: 'kconfig';
+  /** Path under the Debian mirror (pool/main/...) and its sha256 (as the source package's .dsc lists it). */
+  tarball: { pool: string; sha256: string };
+  /** `make <defconfig>`, then these options set (true) or unset (false). */
+  defconfig: string;
+  config: Record<string, boolean>;
+  /** The built file in the source tree → artifact. */
+  output: [string, B];
 }
 
 /** Our own Go program, standard library only (builds with no network). */
@@ -54,16 +77,17 @@ export interface ReleaseArchive {
   members: [string, BinaryName][];
 }
 
-export interface Group {
-  id: GroupId;
+export interface Group<B extends string = BinaryName, I extends string = GroupId> {
+  id: I;
   version: string;
   upstream: string; // for the OCI source label
-  binaries: BinaryName[];
-  go: GoRecipe | CRecipe | LocalGoRecipe;
+  binaries: B[];
+  go: GoRecipe<B> | CRecipe<B> | LocalGoRecipe | KconfigRecipe<B>;
   release?: ReleaseArchive;
 }
 
-const k8sStamp = (v: string): string[] => {
+/** The version stamp of every Kubernetes binary (unstamped, they report v0.0.0). */
+export const k8sStamp = (v: string): string[] => {
   const [major, minor] = v.split('.');
   return ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((p) => [
     `-X ${p}.gitVersion=v${v}`,
@@ -84,9 +108,27 @@ const CNI: [string, BinaryName][] = [
   ['plugins/ipam/host-local', 'host-local'],
 ];
 
+/** The build tags of upstream's release binaries (hack/lib/golang.sh), test binaries included. */
+export const KUBE_TAGS = ['selinux', 'notest', 'grpcnotrace'];
+
+/**
+ * The wrapper module of every build from k8s.io/kubernetes (components, e2e.test, agnhost):
+ * the same go.mod, tags and flags let them share Go's build cache.
+ */
+export function kubernetesModule(k: string): Pick<GoRecipe, 'kind' | 'module' | 'version' | 'localReplace' | 'copyGodebug'> {
+  const staging = `v0.${k.split('.').slice(1).join('.')}`;
+  return {
+    kind: 'go',
+    module: 'k8s.io/kubernetes',
+    version: `v${k}`,
+    // Staging modules are replaced by ./staging/src/k8s.io/X upstream; v0.MINOR.PATCH is the same code.
+    localReplace: (_path, module) => `${module} ${staging}`,
+    copyGodebug: true,
+  };
+}
+
 export function groups(v: ComponentVersions, toolVersion: string): Group[] {
   const k = v.kubernetes;
-  const staging = `v0.${k.split('.').slice(1).join('.')}`;
   return [
     {
       id: 'kubernetes',
@@ -94,14 +136,9 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
       upstream: 'https://github.com/kubernetes/kubernetes',
       binaries: KUBE_BINARIES,
       go: {
-        kind: 'go',
-        module: 'k8s.io/kubernetes',
-        version: `v${k}`,
-        // Staging modules are replaced by ./staging/src/k8s.io/X upstream; v0.MINOR.PATCH is the same code.
-        localReplace: (_path, module) => `${module} ${staging}`,
-        copyGodebug: true,
+        ...kubernetesModule(k),
         packages: KUBE_BINARIES.map((b) => [`k8s.io/kubernetes/cmd/${b}`, b]),
-        tags: ['selinux', 'notest', 'grpcnotrace'],
+        tags: KUBE_TAGS,
         ldflags: k8sStamp(k),
       },
       release: {
@@ -324,7 +361,7 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
  * The wrapper module's go.mod: require the upstream module(s) and copy the
  * upstream replace block (and godebug line), mapping local-path replacements.
  */
-export function wrapperGoMod(r: GoRecipe, upstreamGoMod: string, goVersion: string): string {
+export function wrapperGoMod(r: GoRecipe<string>, upstreamGoMod: string, goVersion: string): string {
   const lines = [`module k8s-img.local/build`, '', `go ${goVersion}`, ''];
   if (r.copyGodebug) {
     const godebug = /^godebug\s+(.+)$/m.exec(upstreamGoMod);

@@ -13,7 +13,7 @@ import { LABEL } from '../render/compose.js';
 import { TemplateRenderer } from '../render/templates.js';
 import type { DockerEngine } from '../runtime/docker.js';
 import { run, tail } from '../runtime/exec.js';
-import { PACKAGE_ROOT } from '../runtime/paths.js';
+import { PACKAGE_ROOT, debianMirror } from '../runtime/paths.js';
 import { TOOL_VERSION } from '../version.js';
 import type { FetchedBinaries } from './fetch.js';
 import type { Reporter } from './progress.js';
@@ -47,7 +47,7 @@ function dockerfileTemplates(): TemplateRenderer {
 const PASSWD = 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n';
 const GROUP = 'root:x:0:\nnonroot:x:65532:\n';
 
-function place(from: string, to: string): void {
+export function place(from: string, to: string): void {
   mkdirSync(dirname(to), { recursive: true });
   try {
     linkSync(from, to); // the cache and the work folder share a file system: no copy
@@ -97,7 +97,7 @@ function prepareContext(id: ImageId, def: ImageDef, ctx: BuildContext, dockerfil
 
 /** mmdebstrap → tarball → docker import, once per package list. Returns the image reference. */
 export async function ensureRootfsImage(spec: RootfsSpec, ctx: Pick<BuildContext, 'config' | 'docker' | 'reporter' | 'workDir'>): Promise<string> {
-  const mirror = process.env.K8S_IMG_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
+  const mirror = debianMirror();
   const hash = sha(JSON.stringify({ suite: spec.suite, packages: spec.packages })).slice(0, 12);
   const ref = `${ctx.config.images.prefix}/rootfs-${spec.id}:${spec.suite}-${hash}`;
   if (await ctx.docker.imageInfo(ref)) return ref;
@@ -109,7 +109,8 @@ export async function ensureRootfsImage(spec: RootfsSpec, ctx: Pick<BuildContext
       '--variant=minbase',
       '--mode=root',
       '--format=tar',
-      `--include=${spec.packages.join(',')}`,
+      // minbase alone when there is nothing to add.
+      ...(spec.packages.length > 0 ? [`--include=${spec.packages.join(',')}`] : []),
       // Documentation and locales are dead weight in an image.
       '--dpkgopt=path-exclude=/usr/share/man/*',
       '--dpkgopt=path-exclude=/usr/share/doc/*',
@@ -173,13 +174,20 @@ export async function buildImages(ctx: BuildContext, only: readonly ImageId[] = 
       toolVersion: TOOL_VERSION,
     });
     const { dir, hash } = prepareContext(id, def, ctx, dockerfile);
-    results.push(await buildIfChanged(ctx, id, ref, dir, sha(`${hash} ${toolsBaseId}`)));
+    results.push(await buildIfChanged(ctx, id, ref, dir, sha(`${hash} ${toolsBaseId}`), {}));
   }
   return results;
 }
 
 /** Builds `ref` from the context in `dir` unless an image with the same input hash exists. */
-async function buildIfChanged(ctx: BuildContext, id: string, ref: string, dir: string, inputHash: string): Promise<BuiltImage> {
+export async function buildIfChanged(
+  ctx: Pick<BuildContext, 'docker' | 'reporter'>,
+  id: string,
+  ref: string,
+  dir: string,
+  inputHash: string,
+  labels: Record<string, string>,
+): Promise<BuiltImage> {
   const existing = await ctx.docker.imageInfo(ref);
   if (existing?.labels[INPUT_HASH_LABEL] === inputHash) {
     ctx.reporter.info(`= ${ref} up to date`);
@@ -187,7 +195,7 @@ async function buildIfChanged(ctx: BuildContext, id: string, ref: string, dir: s
   }
   await ctx.reporter.step(`Building ${ref}`, async (update) => {
     // No cluster label: images are shared by every cluster, and containers inherit image labels.
-    await ctx.docker.build(dir, ['Dockerfile', 'rootfs'], ref, { [INPUT_HASH_LABEL]: inputHash }, (l) => update(l.slice(0, 70)));
+    await ctx.docker.build(dir, ['Dockerfile', 'rootfs'], ref, { ...labels, [INPUT_HASH_LABEL]: inputHash }, (l) => update(l.slice(0, 70)));
   });
   return { id, ref, status: 'built', size: (await ctx.docker.imageInfo(ref))?.size ?? 0 };
 }
@@ -213,7 +221,7 @@ export async function buildNodeImage(ctx: Omit<BuildContext, 'bins'>): Promise<B
     inputs.push(readFileSync(src, 'utf8'));
   }
   writeFileSync(join(dir, 'Dockerfile'), dockerfile);
-  return buildIfChanged(ctx as BuildContext, 'node', ref, dir, sha(inputs.join('\n')));
+  return buildIfChanged(ctx, 'node', ref, dir, sha(inputs.join('\n')), {});
 }
 
 export function nodeImageRef(prefix: string): string {
