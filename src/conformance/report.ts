@@ -32,10 +32,11 @@ export function parseJunit(xml: string): SpecResult[] {
     // ginkgo reports its own setup and teardown nodes as testcases too: they are not specs.
     if (/^\[(SynchronizedBeforeSuite|SynchronizedAfterSuite|BeforeSuite|AfterSuite|ReportAfterSuite|ReportBeforeSuite)\]/.test(attrs.name ?? '')) continue;
     const name = specName(attrs.name ?? '');
-    const failure = /<(failure|error)\b[^>]*?(?:message="([^"]*)")?[^>]*>([\s\S]*?)<\/\1>|<(failure|error)\b[^>]*?message="([^"]*)"[^>]*\/>/.exec(body);
+    const failure = /<(failure|error)\b([^>]*?)(?:\/>|>([\s\S]*?)<\/\1>)/.exec(body);
     const status = failure ? 'failed' : /<skipped\b/.test(body) || attrs.status === 'skipped' ? 'skipped' : 'passed';
     const sig = /\[(sig-[\w-]+)\]/.exec(name)?.[1] ?? 'other';
-    const text = failure ? unescape(failure[2] ?? failure[5] ?? failure[3] ?? '').trim().split('\n').slice(0, 3).join(' ') : undefined;
+    const message = failure ? (/\bmessage="([^"]*)"/.exec(failure[2]!)?.[1] ?? failure[3] ?? '') : '';
+    const text = failure ? unescape(message).trim().split('\n').slice(0, 3).join(' ') : undefined;
     out.push({ name, sig, status, seconds: Number(attrs.time ?? 0), ...(text ? { failure: text } : {}) });
   }
   return out;
