@@ -69,10 +69,10 @@ function prepareContext(id: ImageId, def: ImageDef, ctx: BuildContext, dockerfil
       if (!b) throw new BuildError(`image ${id} needs ${e.artifact}, which fetch did not provide`, 'run k8s-img fetch');
       place(b.path, join(root, e.to));
       inputs.push(`${e.to} ${b.sha256}`);
-    } else if ('script' in e) {
-      const src = join(PACKAGE_ROOT, 'images', e.dir ?? id, e.script);
+    } else if ('script' in e || 'file' in e) {
+      const src = 'script' in e ? join(PACKAGE_ROOT, 'images', e.dir ?? id, e.script) : join(PACKAGE_ROOT, 'images', id, e.file);
       place(src, join(root, e.to));
-      chmodSync(join(root, e.to), 0o755);
+      chmodSync(join(root, e.to), 'script' in e ? 0o755 : 0o644);
       inputs.push(`${e.to} ${sha(readFileSync(src))}`);
     } else {
       inputs.push(`${e.to} -> ${e.link}`);
@@ -98,7 +98,9 @@ function prepareContext(id: ImageId, def: ImageDef, ctx: BuildContext, dockerfil
 /** mmdebstrap → tarball → docker import, once per package list. Returns the image reference. */
 export async function ensureRootfsImage(spec: RootfsSpec, ctx: Pick<BuildContext, 'config' | 'docker' | 'reporter' | 'workDir'>): Promise<string> {
   const mirror = process.env.K8S_IMG_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
-  const hash = sha(JSON.stringify({ suite: spec.suite, packages: spec.packages })).slice(0, 12);
+  const extra = spec.extraSuites ?? [];
+  // Hashed as before when there are no extra suites: existing base images stay valid.
+  const hash = sha(JSON.stringify({ suite: spec.suite, packages: spec.packages, ...(extra.length > 0 ? { extra } : {}) })).slice(0, 12);
   const ref = `${ctx.config.images.prefix}/rootfs-${spec.id}:${spec.suite}-${hash}`;
   if (await ctx.docker.imageInfo(ref)) return ref;
   await ctx.reporter.step(`Making the ${spec.id} root filesystem (mmdebstrap ${spec.suite})`, async (update) => {
@@ -119,7 +121,7 @@ export async function ensureRootfsImage(spec: RootfsSpec, ctx: Pick<BuildContext
       '--customize-hook=rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*',
       spec.suite,
       tarball,
-      mirror,
+      ...(extra.length > 0 ? [spec.suite, ...extra].map((suite) => `deb ${mirror} ${suite} main`) : [mirror]),
     ];
     const r = await run('mmdebstrap', args, { onLine: (l) => l.startsWith('I:') && update(l.slice(3, 80)) }).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
     if (r.code !== 0) {
