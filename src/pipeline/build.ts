@@ -58,7 +58,9 @@ function place(from: string, to: string): void {
 
 /** Lays out one image's build context and returns the hash of everything in it. */
 function prepareContext(id: ImageId, def: ImageDef, ctx: BuildContext, dockerfile: string): { dir: string; hash: string } {
-  const dir = join(ctx.workDir, 'images', id);
+  // A folder of this process's own: builds running at the same time (two clusters, CI
+  // and a developer) share the cache, and one must not empty the other's context.
+  const dir = join(ctx.workDir, 'images', `${id}.${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   const root = join(dir, 'rootfs');
   mkdirSync(root, { recursive: true });
@@ -175,7 +177,11 @@ export async function buildImages(ctx: BuildContext, only: readonly ImageId[] = 
       toolVersion: TOOL_VERSION,
     });
     const { dir, hash } = prepareContext(id, def, ctx, dockerfile);
-    results.push(await buildIfChanged(ctx, id, ref, dir, sha(`${hash} ${toolsBaseId}`)));
+    try {
+      results.push(await buildIfChanged(ctx, id, ref, dir, sha(`${hash} ${toolsBaseId}`)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
   return results;
 }

@@ -1,7 +1,7 @@
 // fetch: every binary the cluster's images need, by binaries.source, cached by
 // (group, version, source). A second fetch finds everything in the cache.
 import { createHash } from 'node:crypto';
-import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/defaults.js';
 import { findRelease } from '../config/versions.js';
@@ -52,7 +52,8 @@ function cacheSource(g: Group, source: string): string {
   if (g.go.kind === 'c' && 'packageFile' in g.go.source) return `local-${shortHash([g.go, readFileSync(join(PACKAGE_ROOT, g.go.source.packageFile), 'utf8')])}`;
   if (g.go.kind === 'local-go') {
     const dir = join(PACKAGE_ROOT, g.go.dir);
-    return `local-${shortHash([g.go, readFileSync(join(dir, 'main.go'), 'utf8'), readFileSync(join(dir, 'go.mod'), 'utf8')])}`;
+    const sources = readdirSync(dir).filter((f) => f.endsWith('.go') || f === 'go.mod').sort();
+    return `local-${shortHash([g.go, ...sources.map((f) => readFileSync(join(dir, f), 'utf8'))])}`;
   }
   return `go-${shortHash(g.go)}`;
 }
