@@ -63,7 +63,7 @@ describe('calico-node carries what the BGP backend needs', () => {
     const script = [
       'bird --version 2>&1',
       'birdcl -s /nonexistent show status 2>&1; echo "birdcl exit $?"',
-      'calicoctl version --client',
+      'calicoctl version',
       'sv status /nonexistent; echo "sv exit $?"',
       'ls /etc/calico/confd/conf.d /etc/calico/confd/templates',
     ].join('; ');
