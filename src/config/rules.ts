@@ -160,6 +160,9 @@ function checkCalico(c: ResolvedConfig, push: Push): void {
   } else if (backend !== 'bgp' && asNumber !== DEFAULTS.calicoAS) {
     push('networking.calico.asNumber', `has no effect with backend ${backend}: only BGP uses it`, 'set backend: bgp, or remove asNumber', 'warning');
   }
+  if (backend === 'bgp' && c.images.base !== undefined) {
+    push('images.base', 'backend bgp runs BIRD 1.6 from the tools base: your image must carry it (with birdc)', 'install Debian bookworm\'s "bird" package in it, or leave images.base out', 'warning');
+  }
 }
 
 function checkSources(c: ResolvedConfig, push: Push): void {
