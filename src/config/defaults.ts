@@ -11,8 +11,14 @@ export const DEFAULTS = {
   // Upstream's range: the conformance suite creates NodePorts only inside it. The
   // tutorial's 20000-40000 stays available through networking.nodePortRange.
   nodePortRange: '30000-32767',
+  // VXLAN works wherever nodes reach each other over UDP, also across routed (L3)
+  // networks; BGP without encapsulation (the tutorial's) needs nodes on one L2
+  // network or routers that peer with Calico.
   calicoBackend: 'vxlan',
-  calicoMTU: 1450,
+  /** Node MTU 1500 minus VXLAN's 50 bytes; BGP routes carry pods' packets unchanged. */
+  calicoMTU: { vxlan: 1450, bgp: 1500 },
+  /** Calico's default AS (a private one), as the tutorial's mesh had. */
+  calicoAS: 64512,
   securityMode: 'secure' as SecurityMode,
   imagePrefix: 'k8s-img',
   binarySource: 'go' as BinarySource,
@@ -30,7 +36,7 @@ export interface ResolvedConfig {
     dnsDomain: string;
     nodePortRange: string;
     upstreamDNS: string[] | undefined;
-    calico: { backend: 'vxlan' | 'bgp'; mtu: number };
+    calico: { backend: 'vxlan' | 'bgp'; mtu: number; asNumber: number };
   };
   security: { mode: SecurityMode };
   images: { prefix: string; base: string | undefined };
@@ -52,7 +58,8 @@ export function resolveDefaults(c: ClusterConfig): ResolvedConfig {
       upstreamDNS: n.upstreamDNS,
       calico: {
         backend: n.calico?.backend ?? DEFAULTS.calicoBackend,
-        mtu: n.calico?.mtu ?? DEFAULTS.calicoMTU,
+        mtu: n.calico?.mtu ?? DEFAULTS.calicoMTU[n.calico?.backend ?? DEFAULTS.calicoBackend],
+        asNumber: n.calico?.asNumber ?? DEFAULTS.calicoAS,
       },
     },
     security: { mode: c.security?.mode ?? DEFAULTS.securityMode },

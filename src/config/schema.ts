@@ -30,6 +30,8 @@ const networking = z.object({
     .object({
       backend: z.enum(CALICO_BACKENDS).optional(),
       mtu: z.number().optional(), // whole and in range: checked by the rules, in our words
+      /** The BGP autonomous system of every node (bgp backend). */
+      asNumber: z.number().optional(),
     })
     .optional(),
 });

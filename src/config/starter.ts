@@ -26,7 +26,7 @@ const AFTER: Record<string, string> = {
   'networking.serviceCIDR': ' ClusterIP range; its first address is the "kubernetes" Service',
   'networking.clusterDNS': ' CoreDNS\'s Service IP, inside serviceCIDR',
   'networking.nodePortRange': ' add upstreamDNS: [192.168.232.1] to pick where CoreDNS forwards other names (default: the node\'s resolv.conf)',
-  'networking.calico': ' vxlan works on any kernel with VXLAN (no IPIP or BGP needed)',
+  'networking.calico': ' vxlan works across routed networks too; bgp is the tutorial\'s mesh (nodes on one L2 network, asNumber 64512)',
   images: ' tags are <prefix>/<component>:<version>',
 };
 
@@ -45,7 +45,7 @@ export function starterText(c: ClusterConfig, file: string): string {
       dnsDomain: r.networking.dnsDomain,
       nodePortRange: r.networking.nodePortRange,
       ...(r.networking.upstreamDNS ? { upstreamDNS: r.networking.upstreamDNS } : {}),
-      calico: r.networking.calico,
+      calico: r.networking.calico.backend === 'bgp' ? r.networking.calico : { backend: r.networking.calico.backend, mtu: r.networking.calico.mtu },
     },
     security: r.security,
     images: { prefix: r.images.prefix },

@@ -248,7 +248,7 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
       id: 'calico',
       version: v.calico.release.replace(/^v/, ''),
       upstream: 'https://github.com/projectcalico/calico',
-      binaries: ['calico-node', 'calico', 'calico-crds.yaml'],
+      binaries: ['calico-node', 'calico', 'calicoctl', 'calico-kube-controllers', 'check-status', 'calico-crds.yaml'],
       go: {
         kind: 'go',
         module: 'github.com/projectcalico/calico',
@@ -258,13 +258,18 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
         packages: [
           ['github.com/projectcalico/calico/node/cmd/calico-node', 'calico-node'],
           ['github.com/projectcalico/calico/cni-plugin/cmd/calico', 'calico'],
+          ['github.com/projectcalico/calico/calicoctl/calicoctl', 'calicoctl'],
+          ['github.com/projectcalico/calico/kube-controllers/cmd/kube-controllers', 'calico-kube-controllers'],
+          ['github.com/projectcalico/calico/kube-controllers/cmd/check-status', 'check-status'],
         ],
         copyFiles: [['manifests/crds.yaml', 'calico-crds.yaml']],
         ldflags: [
           `-X github.com/projectcalico/calico/node/pkg/lifecycle/startup.VERSION=${v.calico.release}`,
           `-X github.com/projectcalico/calico/node/buildinfo.GitVersion=${v.calico.release}`,
           `-X github.com/projectcalico/calico/node/buildinfo.GitRevision=${v.calico.module.split('-').at(-1)}`,
-          // The CNI plugin's main.VERSION (cni-plugin/Makefile).
+          `-X github.com/projectcalico/calico/calicoctl/calicoctl/commands.VERSION=${v.calico.release}`,
+          `-X github.com/projectcalico/calico/calicoctl/calicoctl/commands/common.VERSION=${v.calico.release}`,
+          // main.VERSION of the CNI plugin, calicoctl and kube-controllers (their Makefiles).
           `-X main.VERSION=${v.calico.release}`,
         ],
       },
@@ -274,6 +279,9 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
         members: [
           ['bin/calico-node', 'calico-node'],
           ['bin/cni/amd64/calico', 'calico'],
+          ['bin/calicoctl/calicoctl-linux-amd64', 'calicoctl'],
+          ['bin/kube-controllers/kube-controllers-linux-amd64', 'calico-kube-controllers'],
+          ['bin/kube-controllers/check-status-linux-amd64', 'check-status'],
           ['manifests/crds.yaml', 'calico-crds.yaml'],
         ],
       },
@@ -422,6 +430,9 @@ export function versionCheck(b: BinaryName, v: ComponentVersions): { args: strin
     registry: { args: ['--version'], expect: `v${v.registry}` },
     'calico-node': { args: ['-v'], expect: v.calico.release },
     calico: { args: ['-v'], expect: v.calico.release },
+    // Prints the client version, then fails to reach a datastore: only the output counts.
+    calicoctl: { args: ['version'], expect: v.calico.release },
+    'calico-kube-controllers': { args: ['--version'], expect: v.calico.release },
     coredns: { args: ['-version'], expect: `CoreDNS-${v.coredns}` },
     pause: { args: ['-v'], expect: `pause.c v${v.pause}` },
   };

@@ -58,7 +58,9 @@ export function place(from: string, to: string): void {
 
 /** Lays out one image's build context and returns the hash of everything in it. */
 function prepareContext(id: ImageId, def: ImageDef, ctx: BuildContext, dockerfile: string): { dir: string; hash: string } {
-  const dir = join(ctx.workDir, 'images', id);
+  // A folder of this process's own: builds running at the same time (two clusters, CI
+  // and a developer) share the cache, and one must not empty the other's context.
+  const dir = join(ctx.workDir, 'images', `${id}.${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   const root = join(dir, 'rootfs');
   mkdirSync(root, { recursive: true });
@@ -69,10 +71,10 @@ function prepareContext(id: ImageId, def: ImageDef, ctx: BuildContext, dockerfil
       if (!b) throw new BuildError(`image ${id} needs ${e.artifact}, which fetch did not provide`, 'run k8s-img fetch');
       place(b.path, join(root, e.to));
       inputs.push(`${e.to} ${b.sha256}`);
-    } else if ('script' in e) {
-      const src = join(PACKAGE_ROOT, 'images', e.dir ?? id, e.script);
+    } else if ('script' in e || 'file' in e) {
+      const src = 'script' in e ? join(PACKAGE_ROOT, 'images', e.dir ?? id, e.script) : join(PACKAGE_ROOT, 'images', id, e.file);
       place(src, join(root, e.to));
-      chmodSync(join(root, e.to), 0o755);
+      chmodSync(join(root, e.to), 'script' in e ? 0o755 : 0o644);
       inputs.push(`${e.to} ${sha(readFileSync(src))}`);
     } else {
       inputs.push(`${e.to} -> ${e.link}`);
@@ -98,7 +100,9 @@ function prepareContext(id: ImageId, def: ImageDef, ctx: BuildContext, dockerfil
 /** mmdebstrap → tarball → docker import, once per package list. Returns the image reference. */
 export async function ensureRootfsImage(spec: RootfsSpec, ctx: Pick<BuildContext, 'config' | 'docker' | 'reporter' | 'workDir'>): Promise<string> {
   const mirror = debianMirror();
-  const hash = sha(JSON.stringify({ suite: spec.suite, packages: spec.packages })).slice(0, 12);
+  const extra = spec.extraSuites ?? [];
+  // Hashed as before when there are no extra suites: existing base images stay valid.
+  const hash = sha(JSON.stringify({ suite: spec.suite, packages: spec.packages, ...(extra.length > 0 ? { extra } : {}) })).slice(0, 12);
   const ref = `${ctx.config.images.prefix}/rootfs-${spec.id}:${spec.suite}-${hash}`;
   if (await ctx.docker.imageInfo(ref)) return ref;
   await ctx.reporter.step(`Making the ${spec.id} root filesystem (mmdebstrap ${spec.suite})`, async (update) => {
@@ -120,7 +124,7 @@ export async function ensureRootfsImage(spec: RootfsSpec, ctx: Pick<BuildContext
       '--customize-hook=rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*',
       spec.suite,
       tarball,
-      mirror,
+      ...(extra.length > 0 ? [spec.suite, ...extra].map((suite) => `deb ${mirror} ${suite} main`) : [mirror]),
     ];
     const r = await run('mmdebstrap', args, { onLine: (l) => l.startsWith('I:') && update(l.slice(3, 80)) }).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
     if (r.code !== 0) {
@@ -174,7 +178,11 @@ export async function buildImages(ctx: BuildContext, only: readonly ImageId[] = 
       toolVersion: TOOL_VERSION,
     });
     const { dir, hash } = prepareContext(id, def, ctx, dockerfile);
-    results.push(await buildIfChanged(ctx, id, ref, dir, sha(`${hash} ${toolsBaseId}`), {}));
+    try {
+      results.push(await buildIfChanged(ctx, id, ref, dir, sha(`${hash} ${toolsBaseId}`), {}));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
   return results;
 }

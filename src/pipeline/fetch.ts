@@ -1,7 +1,7 @@
 // fetch: every binary the cluster's images need, by binaries.source, cached by
 // (group, version, source). A second fetch finds everything in the cache.
 import { createHash } from 'node:crypto';
-import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/defaults.js';
 import { findRelease } from '../config/versions.js';
@@ -56,7 +56,8 @@ function cacheSource(g: AnyGroup, source: string): string {
   if (g.go.kind === 'kconfig') return `src-${shortHash(g.go)}`;
   if (g.go.kind === 'local-go') {
     const dir = join(PACKAGE_ROOT, g.go.dir);
-    return `local-${shortHash([g.go, readFileSync(join(dir, 'main.go'), 'utf8'), readFileSync(join(dir, 'go.mod'), 'utf8')])}`;
+    const sources = readdirSync(dir).filter((f) => f.endsWith('.go') || f === 'go.mod').sort();
+    return `local-${shortHash([g.go, ...sources.map((f) => readFileSync(join(dir, f), 'utf8'))])}`;
   }
   return `go-${shortHash(g.go)}`;
 }

@@ -200,7 +200,10 @@ function kubeletArgs(c: NodeContext): string[] {
 function calicoEnv(c: NodeContext): Record<string, string> {
   const net = c.config.networking;
   const vxlan = net.calico.backend === 'vxlan';
+  // BGP: confd + BIRD in a node-to-node mesh, this AS on every node; pool routes are plain kernel routes.
+  const bgp: Record<string, string> = vxlan ? {} : { AS: String(net.calico.asNumber) };
   return {
+    ...bgp,
     DATASTORE_TYPE: 'kubernetes',
     KUBECONFIG: `${CONF}/kubeconfig`,
     NODENAME: c.node.name,
@@ -221,7 +224,7 @@ function calicoEnv(c: NodeContext): Record<string, string> {
     FELIX_HEALTHHOST: '127.0.0.1',
     FELIX_XDPENABLED: 'false',
     FELIX_BPFENABLED: 'false',
-    FELIX_VXLANMTU: String(net.calico.mtu),
+    ...(vxlan ? { FELIX_VXLANMTU: String(net.calico.mtu) } : {}),
     FELIX_LOGSEVERITYSCREEN: 'info',
     // Without upstream's runit scripts these must be given explicitly (felix defaults to etcdv3).
     FELIX_FELIXHOSTNAME: c.node.name,
@@ -517,7 +520,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
   {
     name: 'calico-node',
     image: 'calico-node',
-    summary: 'Calico: felix policy + routes, VXLAN tunnel addresses, IP pool',
+    summary: 'Calico: felix policy + routes, IP pool; VXLAN tunnels, or BIRD\'s BGP mesh',
     runsOn: everyNode,
     privileged: true,
     writableRootfs: true,
@@ -536,8 +539,33 @@ export const COMPONENTS: readonly ComponentDef[] = [
     files: (c) => [
       ...kubeconfig(c, 'kubeconfig', 'calico-node'),
     ],
-    health: () => ({ url: 'http://127.0.0.1:9099/readiness', test: ['calico-node', '-felix-live', '-felix-ready'], startPeriodSeconds: 120 }),
+    // Upstream's liveness checks: felix, and for BGP that confd and BIRD run and BIRD answers.
+    // Whether the sessions are up depends on the other nodes: `k8s-img status` shows that.
+    health: (c) => ({
+      url: 'http://127.0.0.1:9099/readiness',
+      test: ['calico-node', '-felix-live', '-felix-ready', ...(c.config.networking.calico.backend === 'bgp' ? ['-bird-live'] : [])],
+      startPeriodSeconds: 120,
+    }),
     dependsOn: [afterHostPrep],
+  },
+  {
+    name: 'calico-kube-controllers',
+    image: 'calico-kube-controllers',
+    summary: 'Calico\'s node controller: frees the IP blocks of deleted nodes',
+    // One instance is enough (upstream runs one replica): it only cleans up after deleted nodes.
+    runsOn: (c) => c.isFirstControlPlane,
+    tmpfs: ['/status', '/tmp'],
+    args: () => [],
+    env: () => ({
+      DATASTORE_TYPE: 'kubernetes',
+      KUBECONFIG: `${CONF}/kubeconfig`,
+      // The other controllers serve the etcd datastore only.
+      ENABLED_CONTROLLERS: 'node',
+      LOG_LEVEL: 'info',
+    }),
+    files: (c) => kubeconfig(c, 'kubeconfig', 'calico-kube-controllers'),
+    health: () => ({ url: 'file:///status/status.json', test: ['/usr/local/bin/check-status', '-r'] }),
+    dependsOn: [{ service: 'kube-apiserver', condition: 'service_healthy' }],
   },
 ];
 

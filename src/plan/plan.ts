@@ -66,6 +66,7 @@ export function planCluster(config: ResolvedConfig): ClusterPlan {
       nodePortRange: config.networking.nodePortRange,
       calicoBackend: config.networking.calico.backend,
       mtu: config.networking.calico.mtu,
+      asNumber: config.networking.calico.asNumber,
     },
     apiServer: { url: facts.apiServerURL, addresses: facts.controlPlanes.map((n) => n.address) },
     etcd: { members: facts.etcdMembers.map((m) => ({ name: m.name, address: m.address })), endpoints: facts.etcdEndpoints },
