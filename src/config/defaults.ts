@@ -1,6 +1,6 @@
 // Defaulting: the written config (optional keys) → the resolved config (every key set).
 // The defaults are the tutorial's values.
-import type { BinarySource, ClusterConfig, NodeConfig, SecurityMode } from './schema.js';
+import type { BinarySource, ClusterConfig, NodeConfig, PodSecurityLevel, SecurityMode } from './schema.js';
 import { DEFAULT_RELEASE } from './versions.js';
 
 export const DEFAULTS = {
@@ -14,6 +14,9 @@ export const DEFAULTS = {
   calicoBackend: 'vxlan',
   calicoMTU: 1450,
   securityMode: 'secure' as SecurityMode,
+  // Baseline stops known privilege escalations and still runs ordinary workloads;
+  // restricted (the hardened profile) is reported to the user and the audit log.
+  podSecurity: { enforce: 'baseline' as PodSecurityLevel, warn: 'restricted' as PodSecurityLevel, audit: 'restricted' as PodSecurityLevel },
   imagePrefix: 'k8s-img',
   binarySource: 'go' as BinarySource,
   goproxy: 'https://proxy.golang.org',
@@ -32,7 +35,10 @@ export interface ResolvedConfig {
     upstreamDNS: string[] | undefined;
     calico: { backend: 'vxlan' | 'bgp'; mtu: number };
   };
-  security: { mode: SecurityMode };
+  security: {
+    mode: SecurityMode;
+    podSecurity: { enforce: PodSecurityLevel; warn: PodSecurityLevel; audit: PodSecurityLevel; exemptNamespaces: string[] };
+  };
   images: { prefix: string; base: string | undefined };
   binaries: { source: BinarySource; dir: string | undefined; releaseURL: string | undefined; goproxy: string | undefined };
 }
@@ -55,7 +61,15 @@ export function resolveDefaults(c: ClusterConfig): ResolvedConfig {
         mtu: n.calico?.mtu ?? DEFAULTS.calicoMTU,
       },
     },
-    security: { mode: c.security?.mode ?? DEFAULTS.securityMode },
+    security: {
+      mode: c.security?.mode ?? DEFAULTS.securityMode,
+      podSecurity: {
+        enforce: c.security?.podSecurity?.enforce ?? DEFAULTS.podSecurity.enforce,
+        warn: c.security?.podSecurity?.warn ?? DEFAULTS.podSecurity.warn,
+        audit: c.security?.podSecurity?.audit ?? DEFAULTS.podSecurity.audit,
+        exemptNamespaces: c.security?.podSecurity?.exemptNamespaces ?? [],
+      },
+    },
     images: { prefix: c.images?.prefix ?? DEFAULTS.imagePrefix, base: c.images?.base },
     binaries: {
       source: c.binaries?.source ?? DEFAULTS.binarySource,

@@ -1,7 +1,7 @@
 // Cross-field rules over the resolved configuration. Each rule pushes problems;
 // none stops at the first, so the user sees everything wrong in one run.
 import type { Problem } from '../errors.js';
-import type { ResolvedConfig } from './defaults.js';
+import { DEFAULTS, type ResolvedConfig } from './defaults.js';
 import { broadcast, contains, enclosing, nth, overlaps, parseCidr, parseIPv4, specialUse, type Cidr } from './net.js';
 import { ABSOLUTE_PATH, DNS_DOMAIN, DNS_LABEL, IMAGE_PREFIX, IMAGE_REFERENCE, URL_PATTERN, quote } from './patterns.js';
 import { SUPPORTED_RELEASES, findRelease } from './versions.js';
@@ -18,6 +18,7 @@ export function checkRules(c: ResolvedConfig): Problem[] {
   checkNodes(c, push);
   checkNetworks(c, push);
   checkSources(c, push);
+  checkPodSecurity(c, push);
   return problems;
 }
 
@@ -174,5 +175,16 @@ function checkSources(c: ResolvedConfig, push: Push): void {
   const base = c.images.base;
   if (base !== undefined && !IMAGE_REFERENCE.test(base)) {
     push('images.base', `${quote(base)} is not an image reference`, 'write [registry[:port]/]name[:tag][@sha256:digest] in lowercase, e.g. debian:bookworm-slim');
+  }
+}
+
+function checkPodSecurity(c: ResolvedConfig, push: Push): void {
+  const ps = c.security.podSecurity;
+  ps.exemptNamespaces.forEach((ns, i) => {
+    if (!DNS_LABEL.test(ns)) push(`security.podSecurity.exemptNamespaces[${i}]`, `${quote(ns)} is not a namespace name`, 'use lowercase letters, digits and "-", e.g. "kube-system"');
+  });
+  const changed = ps.exemptNamespaces.length > 0 || (['enforce', 'warn', 'audit'] as const).some((k) => ps[k] !== DEFAULTS.podSecurity[k]);
+  if (c.security.mode === 'simple' && changed) {
+    push('security.podSecurity', 'is only applied in secure mode: simple mode admits every pod', 'remove it, or set security.mode: secure', 'warning');
   }
 }
