@@ -35,6 +35,8 @@ export interface FetchContext {
 /** Our own programs are always built here; upstream ones follow binaries.source. */
 function sourceOf(g: Group, config: ResolvedConfig): 'go' | 'release' | 'dir' | 'local' {
   if (g.id === 'probe' || g.id === 'workload') return 'local';
+  // Tools that run on nodes only for a check (kube-bench) always come from the module proxy.
+  if (g.onDemand) return 'go';
   return config.binaries.source;
 }
 
@@ -57,10 +59,10 @@ function cacheSource(g: Group, source: string): string {
   return `go-${shortHash(g.go)}`;
 }
 
-/** Fetches every group (or only `only`); returns where each binary is. */
+/** Fetches every group the images need (or only `only`, which may name on-demand tools); returns where each binary is. */
 export async function fetchBinaries(ctx: FetchContext, only?: readonly GroupId[]): Promise<FetchedBinaries> {
   const out: Partial<FetchedBinaries> = {};
-  for (const g of groupsFor(ctx.config).filter((x) => !only || only.includes(x.id))) {
+  for (const g of groupsFor(ctx.config).filter((x) => (only ? only.includes(x.id) : !x.onDemand))) {
     const source = sourceOf(g, ctx.config);
     const add = (bins: Record<string, BinaryInfo>, src: string) => {
       for (const [name, info] of Object.entries(bins)) out[name as BinaryName] = { ...info, group: g.id, version: g.version, source: src, upstream: g.upstream };
@@ -107,6 +109,12 @@ async function buildGo(g: Group, r: GoRecipe, ctx: FetchContext, staging: string
   mkdirSync(work, { recursive: true });
   update(`downloading ${r.module}@${r.version}`);
   const upstream = await ctx.go.download(r.module, r.version, ctx.cache.root);
+  if (r.sum && upstream.sum !== r.sum) {
+    throw new FetchError(
+      `${r.module}@${r.version} from the module proxy has hash ${upstream.sum ?? 'none'}, k8s-img pins ${r.sum}`,
+      'the proxy served other content than the checksum database records: check GOPROXY (or binaries.goproxy); nothing was built',
+    );
+  }
   writeFileSync(join(work, 'go.mod'), wrapperGoMod(r, upstream.goMod, goDirective(upstream.goMod) ?? '1.24'));
   let compiled = 0;
   const ldflags = ['-s', '-w', ...r.ldflags].join(' ');
