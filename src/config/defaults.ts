@@ -1,6 +1,6 @@
 // Defaulting: the written config (optional keys) → the resolved config (every key set).
 // The defaults are the tutorial's values.
-import type { BinarySource, ClusterConfig, NodeConfig, SecurityMode } from './schema.js';
+import type { BinarySource, ClusterConfig, NodeConfig, PodSecurityLevel, SecurityMode } from './schema.js';
 import { DEFAULT_RELEASE } from './versions.js';
 
 export const DEFAULTS = {
@@ -20,6 +20,9 @@ export const DEFAULTS = {
   /** Calico's default AS (a private one), as the tutorial's mesh had. */
   calicoAS: 64512,
   securityMode: 'secure' as SecurityMode,
+  // Baseline stops known privilege escalations and still runs ordinary workloads;
+  // restricted (the hardened profile) is reported to the user and the audit log.
+  podSecurity: { enforce: 'baseline' as PodSecurityLevel, warn: 'restricted' as PodSecurityLevel, audit: 'restricted' as PodSecurityLevel },
   imagePrefix: 'k8s-img',
   binarySource: 'go' as BinarySource,
   goproxy: 'https://proxy.golang.org',
@@ -38,7 +41,10 @@ export interface ResolvedConfig {
     upstreamDNS: string[] | undefined;
     calico: { backend: 'vxlan' | 'bgp'; mtu: number; asNumber: number };
   };
-  security: { mode: SecurityMode };
+  security: {
+    mode: SecurityMode;
+    podSecurity: { enforce: PodSecurityLevel; warn: PodSecurityLevel; audit: PodSecurityLevel; exemptNamespaces: string[] };
+  };
   images: { prefix: string; base: string | undefined };
   binaries: { source: BinarySource; dir: string | undefined; releaseURL: string | undefined; goproxy: string | undefined };
 }
@@ -62,7 +68,15 @@ export function resolveDefaults(c: ClusterConfig): ResolvedConfig {
         asNumber: n.calico?.asNumber ?? DEFAULTS.calicoAS,
       },
     },
-    security: { mode: c.security?.mode ?? DEFAULTS.securityMode },
+    security: {
+      mode: c.security?.mode ?? DEFAULTS.securityMode,
+      podSecurity: {
+        enforce: c.security?.podSecurity?.enforce ?? DEFAULTS.podSecurity.enforce,
+        warn: c.security?.podSecurity?.warn ?? DEFAULTS.podSecurity.warn,
+        audit: c.security?.podSecurity?.audit ?? DEFAULTS.podSecurity.audit,
+        exemptNamespaces: c.security?.podSecurity?.exemptNamespaces ?? [],
+      },
+    },
     images: { prefix: c.images?.prefix ?? DEFAULTS.imagePrefix, base: c.images?.base },
     binaries: {
       source: c.binaries?.source ?? DEFAULTS.binarySource,

@@ -18,6 +18,7 @@ export function checkRules(c: ResolvedConfig): Problem[] {
   checkNodes(c, push);
   checkNetworks(c, push);
   checkSources(c, push);
+  checkPodSecurity(c, push);
   return problems;
 }
 
@@ -180,5 +181,16 @@ function checkSources(c: ResolvedConfig, push: Push): void {
   const base = c.images.base;
   if (base !== undefined && !IMAGE_REFERENCE.test(base)) {
     push('images.base', `${quote(base)} is not an image reference`, 'write [registry[:port]/]name[:tag][@sha256:digest] in lowercase, e.g. debian:bookworm-slim');
+  }
+}
+
+function checkPodSecurity(c: ResolvedConfig, push: Push): void {
+  const ps = c.security.podSecurity;
+  ps.exemptNamespaces.forEach((ns, i) => {
+    if (!DNS_LABEL.test(ns)) push(`security.podSecurity.exemptNamespaces[${i}]`, `${quote(ns)} is not a namespace name`, 'use lowercase letters, digits and "-", e.g. "kube-system"');
+  });
+  const changed = ps.exemptNamespaces.length > 0 || (['enforce', 'warn', 'audit'] as const).some((k) => ps[k] !== DEFAULTS.podSecurity[k]);
+  if (c.security.mode === 'simple' && changed) {
+    push('security.podSecurity', 'is only applied in secure mode: simple mode admits every pod', 'remove it, or set security.mode: secure', 'warning');
   }
 }

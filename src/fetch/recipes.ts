@@ -1,9 +1,11 @@
 // Where every binary comes from, as data: for `go`, a wrapper module and its
 // build; for `release`, the upstream archive and its checksum file. Pure.
 import type { ComponentVersions } from '../config/versions.js';
+import { CIS_TARGETS, GOJQ, KUBE_BENCH } from '../plan/cis.js';
 import type { BinaryName } from '../plan/images.js';
 
-export type GroupId = 'kubernetes' | 'etcd' | 'containerd' | 'runc' | 'registry' | 'calico' | 'cni-plugins' | 'coredns' | 'pause' | 'probe' | 'workload';
+export type GroupId = 'kubernetes' | 'etcd' | 'containerd' | 'runc' | 'registry' | 'calico' | 'cni-plugins' | 'coredns' | 'pause' | 'probe' | 'workload' | 'kube-bench' | 'gojq';
+
 
 /**
  * A Go build through a wrapper module (dependencies' replace directives are ignored, so we copy them).
@@ -13,6 +15,8 @@ export interface GoRecipe<B extends string = BinaryName> {
   kind: 'go';
   module: string;
   version: string;
+  /** The module zip's h1: hash, when pinned here as well as by the checksum database. */
+  sum?: string;
   /** Other modules to require at the same time (etcd's etcdctl and etcdutl). */
   alsoRequire?: [string, string][];
   /** Copy the upstream go.mod's replace block; local-path targets map through this. */
@@ -84,6 +88,8 @@ export interface Group<B extends string = BinaryName, I extends string = GroupId
   binaries: B[];
   go: GoRecipe<B> | CRecipe<B> | LocalGoRecipe | KconfigRecipe<B>;
   release?: ReleaseArchive;
+  /** A tool k8s-img runs itself (not part of any image): fetched by the command that needs it, never by fetch/build/up. */
+  onDemand?: boolean;
 }
 
 /** The version stamp of every Kubernetes binary (unstamped, they report v0.0.0). */
@@ -361,6 +367,39 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
       upstream: 'https://github.com/k8s-img/k8s-img/tree/main/images/workload',
       binaries: ['k8s-img-workload'],
       go: { kind: 'local-go', dir: 'images/workload', output: 'k8s-img-workload', ldflags: [`-X main.version=${toolVersion}`] },
+    },
+    {
+      id: 'kube-bench',
+      version: KUBE_BENCH.version,
+      upstream: 'https://github.com/aquasecurity/kube-bench',
+      binaries: ['kube-bench', ...CIS_TARGETS.map((t) => `cis-${t}.yaml` as const)],
+      onDemand: true,
+      go: {
+        kind: 'go',
+        module: 'github.com/aquasecurity/kube-bench',
+        version: `v${KUBE_BENCH.version}`,
+        sum: KUBE_BENCH.sum,
+        packages: [['github.com/aquasecurity/kube-bench', 'kube-bench']],
+        // Upstream's release build (.goreleaser.yml), without its cfgDir: k8s-img passes its own.
+        tags: ['osusergo', 'netgo', 'static_build'],
+        ldflags: [`-X github.com/aquasecurity/kube-bench/cmd.KubeBenchVersion=v${KUBE_BENCH.version}`],
+        copyFiles: CIS_TARGETS.map((t) => [`cfg/${KUBE_BENCH.benchmark}/${t}.yaml`, `cis-${t}.yaml`]),
+      },
+    },
+    {
+      id: 'gojq',
+      version: GOJQ.version,
+      upstream: 'https://github.com/itchyny/gojq',
+      binaries: ['jq'],
+      onDemand: true,
+      go: {
+        kind: 'go',
+        module: 'github.com/itchyny/gojq',
+        version: `v${GOJQ.version}`,
+        sum: GOJQ.sum,
+        packages: [['github.com/itchyny/gojq/cmd/gojq', 'jq']],
+        ldflags: [`-X github.com/itchyny/gojq/cli.revision=v${GOJQ.version}`],
+      },
     },
   ];
 }

@@ -38,6 +38,8 @@ export interface FetchContext {
 /** Our own programs are always built here; upstream ones follow binaries.source. */
 function sourceOf(g: AnyGroup, config: ResolvedConfig): 'go' | 'release' | 'dir' | 'local' {
   if (g.id === 'probe' || g.id === 'workload') return 'local';
+  // Tools that run on nodes only for a check (kube-bench) always come from the module proxy.
+  if (g.onDemand) return 'go';
   return config.binaries.source;
 }
 
@@ -62,10 +64,10 @@ function cacheSource(g: AnyGroup, source: string): string {
   return `go-${shortHash(g.go)}`;
 }
 
-/** Fetches every group (or only `only`); returns where each binary is. */
+/** Fetches every group the images need (or only `only`, which may name on-demand tools); returns where each binary is. */
 export async function fetchBinaries(ctx: FetchContext, only?: readonly GroupId[]): Promise<FetchedBinaries> {
   const out: Partial<FetchedBinaries> = {};
-  for (const g of groupsFor(ctx.config).filter((x) => !only || only.includes(x.id))) Object.assign(out, await fetchGroup(ctx, g, sourceOf(g, ctx.config)));
+  for (const g of groupsFor(ctx.config).filter((x) => (only ? only.includes(x.id) : !x.onDemand))) Object.assign(out, await fetchGroup(ctx, g, sourceOf(g, ctx.config)));
   return out as FetchedBinaries;
 }
 
@@ -121,6 +123,12 @@ async function buildGo(g: AnyGroup, r: GoRecipe<string>, ctx: FetchContext, stag
   mkdirSync(work, { recursive: true });
   update(`downloading ${r.module}@${r.version}`);
   const upstream = await ctx.go.download(r.module, r.version, ctx.cache.root);
+  if (r.sum && upstream.sum !== r.sum) {
+    throw new FetchError(
+      `${r.module}@${r.version} from the module proxy has hash ${upstream.sum ?? 'none'}, k8s-img pins ${r.sum}`,
+      'the proxy served other content than the checksum database records: check GOPROXY (or binaries.goproxy); nothing was built',
+    );
+  }
   writeFileSync(join(work, 'go.mod'), wrapperGoMod(r, upstream.goMod, goDirective(upstream.goMod) ?? '1.24'));
   let compiled = 0;
   const ldflags = ['-s', '-w', ...r.ldflags].join(' ');

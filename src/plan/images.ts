@@ -14,7 +14,11 @@ export type BinaryName =
   | 'coredns'
   | 'pause'
   | 'k8s-img-probe'
-  | 'k8s-img-workload';
+  | 'k8s-img-workload'
+  // `k8s-img cis` only: kube-bench and the benchmark's control files it runs.
+  | 'kube-bench'
+  | 'jq'
+  | `cis-${'master' | 'controlplane' | 'etcd' | 'node' | 'policies'}.yaml`;
 
 /** One entry of an image's filesystem: a fetched artifact, a script or data file from images/<id>/, or a symlink. */
 export type LayoutEntry =

@@ -103,6 +103,7 @@ function servicePlan(d: ComponentDef, ctx: NodeContext, present: Set<string>): S
     privileges: {
       privileged: d.privileged ?? false,
       pidHost: d.pidHost ?? false,
+      ...(d.user ? { user: d.user } : {}),
       // Unprivileged services run with no capabilities at all.
       capDrop: d.privileged ? [] : ['ALL'],
       readOnlyRootfs: !(d.privileged || d.writableRootfs),

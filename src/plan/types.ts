@@ -66,6 +66,8 @@ export interface HealthPlan {
 export interface PrivilegesPlan {
   privileged: boolean;
   pidHost: boolean;
+  /** uid:gid the service runs as, when not the image's user. */
+  user?: string;
   capDrop: string[];
   readOnlyRootfs: boolean;
   noNewPrivileges: boolean;

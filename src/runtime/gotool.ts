@@ -17,6 +17,8 @@ export interface BuildOptions {
 export interface ModuleInfo {
   dir: string;
   goMod: string;
+  /** The zip's h1: hash (go.sum), as `go mod download` verified it. */
+  sum?: string;
 }
 
 export class GoToolchain {
@@ -41,7 +43,7 @@ export class GoToolchain {
   /** `go mod download` one module; returns its extracted folder and go.mod text. */
   async download(module: string, version: string, cwd: string): Promise<ModuleInfo> {
     const r = await run('go', ['mod', 'download', '-json', `${module}@${version}`], { cwd, env: this.vars() });
-    let info: { Dir?: string; GoMod?: string; Error?: string } = {};
+    let info: { Dir?: string; GoMod?: string; Sum?: string; Error?: string } = {};
     try {
       info = JSON.parse(r.stdout) as typeof info;
     } catch {
@@ -53,7 +55,7 @@ export class GoToolchain {
         'check that GOPROXY (or binaries.goproxy) points at a reachable proxy or mirror that serves this version',
       );
     }
-    return { dir: info.Dir, goMod: readFileSync(info.GoMod, 'utf8') };
+    return { dir: info.Dir, goMod: readFileSync(info.GoMod, 'utf8'), ...(info.Sum ? { sum: info.Sum } : {}) };
   }
 
   /** `go build -v`; progress gets one call per compiled package. */
