@@ -137,7 +137,7 @@ function checkNetworks(c: ResolvedConfig, push: Push): void {
   const hi = Number(range?.[2]);
   if (!range) push('networking.nodePortRange', `${quote(net.nodePortRange)} is not a port range`, 'write FIRST-LAST, e.g. 20000-40000');
   else if (lo < 1 || hi > 65535 || lo >= hi) push('networking.nodePortRange', `${net.nodePortRange} is not an increasing range within 1-65535`, 'e.g. 20000-40000');
-  else if (lo <= 10259 && hi >= 2379) push('networking.nodePortRange', `${net.nodePortRange} covers ports the components listen on (2379-2381, 5000, 6443, 9099, 10248-10259)`, 'start above 10259, e.g. 30000-32767 (upstream\'s) or 20000-40000 (the tutorial\'s)');
+  else if (lo <= 10259 && hi >= 2379) push('networking.nodePortRange', `${net.nodePortRange} covers ports the components listen on (2379-2381, 5000, 6443-6445, 9099, 10248-10259)`, 'start above 10259, e.g. 30000-32767 (upstream\'s) or 20000-40000 (the tutorial\'s)');
 
   (net.upstreamDNS ?? []).forEach((s, i) => {
     const ip = parseIPv4(s);

@@ -34,7 +34,7 @@ export interface FetchContext {
 
 /** Our own programs are always built here; upstream ones follow binaries.source. */
 function sourceOf(g: Group, config: ResolvedConfig): 'go' | 'release' | 'dir' | 'local' {
-  if (g.id === 'probe' || g.id === 'workload') return 'local';
+  if (g.go.kind === 'local-go' || (g.go.kind === 'c' && 'packageFile' in g.go.source)) return 'local';
   return config.binaries.source;
 }
 

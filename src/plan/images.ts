@@ -14,7 +14,8 @@ export type BinaryName =
   | 'coredns'
   | 'pause'
   | 'k8s-img-probe'
-  | 'k8s-img-workload';
+  | 'k8s-img-workload'
+  | 'k8s-img-api-lb';
 
 /** One entry of an image's filesystem: a fetched artifact, a script from images/<id>/, or a symlink. */
 export type LayoutEntry =
@@ -183,6 +184,17 @@ export const IMAGES: Record<ImageId, ImageDef> = {
     versionCommand: ['/pause', '-v'],
     expectVersion: (v) => `pause.c v${v.pause}`,
     description: 'the pod sandbox',
+  },
+  'api-lb': {
+    tag: k8s,
+    base: 'scratch',
+    layout: bin('k8s-img-api-lb', 'k8s-img-probe'),
+    user: '65532',
+    entrypoint: [`${BIN}/k8s-img-api-lb`],
+    wraps: ['k8s-img-api-lb'],
+    versionCommand: [`${BIN}/k8s-img-api-lb`, '-version'],
+    expectVersion: () => 'k8s-img-api-lb',
+    description: 'the node-local Kubernetes API endpoint: a TCP load balancer over every control plane',
   },
   workload: {
     tag: k8s,

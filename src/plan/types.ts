@@ -20,6 +20,7 @@ export const IMAGE_IDS = [
   'coredns',
   'pause',
   'workload',
+  'api-lb',
 ] as const;
 export type ImageId = (typeof IMAGE_IDS)[number];
 
@@ -35,7 +36,8 @@ export type ServiceName =
   | 'containerd'
   | 'kubelet'
   | 'kube-proxy'
-  | 'calico-node';
+  | 'calico-node'
+  | 'api-lb';
 
 export interface PortPlan {
   port: number;
@@ -117,7 +119,8 @@ export interface ClusterPlan {
     calicoBackend: string;
     mtu: number;
   };
-  apiServer: { url: string; addresses: string[] };
+  /** url: the first control plane (admin kubeconfig); nodeEndpoint: every node's api-lb, over all `addresses`. */
+  apiServer: { url: string; nodeEndpoint: string; addresses: string[] };
   etcd: { members: { name: string; address: string }[]; endpoints: string[] };
   /**
    * The cluster's registry: a read-only copy on every control-plane node, the only place
