@@ -56,43 +56,55 @@ function place(from: string, to: string): void {
   }
 }
 
-/** Lays out one image's build context and returns the hash of everything in it. */
-function prepareContext(id: ImageId, def: ImageDef, ctx: BuildContext, dockerfile: string): { dir: string; hash: string } {
-  const dir = join(ctx.workDir, 'images', id);
-  rmSync(dir, { recursive: true, force: true });
-  const root = join(dir, 'rootfs');
-  mkdirSync(root, { recursive: true });
+/**
+ * One image's build context: the hash of everything that goes into it (known without
+ * touching the disk but for the scripts), and a function that lays it out for a build.
+ */
+function imageContext(id: ImageId, def: ImageDef, ctx: BuildContext, dockerfile: string): { hash: string; layOut: () => string } {
   const inputs: string[] = [`Dockerfile ${sha(dockerfile)}`];
+  const files: { from: string; to: string; script?: boolean }[] = [];
   for (const e of def.layout) {
     if ('artifact' in e) {
       const b = ctx.bins[e.artifact];
       if (!b) throw new BuildError(`image ${id} needs ${e.artifact}, which fetch did not provide`, 'run k8s-img fetch');
-      place(b.path, join(root, e.to));
+      files.push({ from: b.path, to: e.to });
       inputs.push(`${e.to} ${b.sha256}`);
     } else if ('script' in e) {
       const src = join(PACKAGE_ROOT, 'images', e.dir ?? id, e.script);
-      place(src, join(root, e.to));
-      chmodSync(join(root, e.to), 0o755);
+      files.push({ from: src, to: e.to, script: true });
       inputs.push(`${e.to} ${sha(readFileSync(src))}`);
     } else {
       inputs.push(`${e.to} -> ${e.link}`);
     }
   }
-  if (def.base === 'scratch' && !def.bare) {
-    const etc = join(root, 'etc');
-    mkdirSync(join(etc, 'ssl', 'certs'), { recursive: true });
-    writeFileSync(join(etc, 'passwd'), PASSWD);
-    writeFileSync(join(etc, 'group'), GROUP);
-    const ca = '/etc/ssl/certs/ca-certificates.crt';
-    if (existsSync(ca)) copyFileSync(ca, join(etc, 'ssl', 'certs', 'ca-certificates.crt'));
-    mkdirSync(join(root, 'tmp'), { recursive: true });
-    chmodSync(join(root, 'tmp'), 0o1777);
-    for (const f of ['passwd', 'group', 'ssl/certs/ca-certificates.crt']) {
-      if (existsSync(join(etc, f))) inputs.push(`/etc/${f} ${sha(readFileSync(join(etc, f)))}`);
-    }
+  const withEtc = def.base === 'scratch' && !def.bare;
+  const ca = '/etc/ssl/certs/ca-certificates.crt';
+  if (withEtc) {
+    inputs.push(`/etc/passwd ${sha(PASSWD)}`, `/etc/group ${sha(GROUP)}`);
+    if (existsSync(ca)) inputs.push(`/etc/ssl/certs/ca-certificates.crt ${sha(readFileSync(ca))}`);
   }
-  writeFileSync(join(dir, 'Dockerfile'), dockerfile);
-  return { dir, hash: sha(inputs.sort().join('\n')) };
+  const layOut = () => {
+    const dir = join(ctx.workDir, 'images', id);
+    rmSync(dir, { recursive: true, force: true });
+    const root = join(dir, 'rootfs');
+    mkdirSync(root, { recursive: true });
+    for (const f of files) {
+      place(f.from, join(root, f.to));
+      if (f.script) chmodSync(join(root, f.to), 0o755);
+    }
+    if (withEtc) {
+      const etc = join(root, 'etc');
+      mkdirSync(join(etc, 'ssl', 'certs'), { recursive: true });
+      writeFileSync(join(etc, 'passwd'), PASSWD);
+      writeFileSync(join(etc, 'group'), GROUP);
+      if (existsSync(ca)) copyFileSync(ca, join(etc, 'ssl', 'certs', 'ca-certificates.crt'));
+      mkdirSync(join(root, 'tmp'), { recursive: true });
+      chmodSync(join(root, 'tmp'), 0o1777);
+    }
+    writeFileSync(join(dir, 'Dockerfile'), dockerfile);
+    return dir;
+  };
+  return { hash: sha(inputs.sort().join('\n')), layOut };
 }
 
 /** mmdebstrap → tarball → docker import, once per package list. Returns the image reference. */
@@ -172,19 +184,20 @@ export async function buildImages(ctx: BuildContext, only: readonly ImageId[] = 
       cmd: def.cmd ?? null,
       toolVersion: TOOL_VERSION,
     });
-    const { dir, hash } = prepareContext(id, def, ctx, dockerfile);
-    results.push(await buildIfChanged(ctx, id, ref, dir, sha(`${hash} ${toolsBaseId}`)));
+    const { hash, layOut } = imageContext(id, def, ctx, dockerfile);
+    results.push(await buildIfChanged(ctx, id, ref, layOut, sha(`${hash} ${toolsBaseId}`)));
   }
   return results;
 }
 
-/** Builds `ref` from the context in `dir` unless an image with the same input hash exists. */
-async function buildIfChanged(ctx: BuildContext, id: string, ref: string, dir: string, inputHash: string): Promise<BuiltImage> {
+/** Builds `ref` from the context `layOut` makes unless an image with the same input hash exists. */
+async function buildIfChanged(ctx: BuildContext, id: string, ref: string, layOut: () => string, inputHash: string): Promise<BuiltImage> {
   const existing = await ctx.docker.imageInfo(ref);
   if (existing?.labels[INPUT_HASH_LABEL] === inputHash) {
     ctx.reporter.info(`= ${ref} up to date`);
     return { id, ref, status: 'up to date', size: existing.size };
   }
+  const dir = layOut();
   await ctx.reporter.step(`Building ${ref}`, async (update) => {
     // No cluster label: images are shared by every cluster, and containers inherit image labels.
     await ctx.docker.build(dir, ['Dockerfile', 'rootfs'], ref, { [INPUT_HASH_LABEL]: inputHash }, (l) => update(l.slice(0, 70)));
@@ -213,7 +226,7 @@ export async function buildNodeImage(ctx: Omit<BuildContext, 'bins'>): Promise<B
     inputs.push(readFileSync(src, 'utf8'));
   }
   writeFileSync(join(dir, 'Dockerfile'), dockerfile);
-  return buildIfChanged(ctx as BuildContext, 'node', ref, dir, sha(inputs.join('\n')));
+  return buildIfChanged(ctx as BuildContext, 'node', ref, () => dir, sha(inputs.join('\n')));
 }
 
 export function nodeImageRef(prefix: string): string {
