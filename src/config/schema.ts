@@ -12,10 +12,18 @@ export const BINARY_SOURCES = ['go', 'release', 'dir'] as const;
 export type BinarySource = (typeof BINARY_SOURCES)[number];
 export const CALICO_BACKENDS = ['vxlan', 'bgp'] as const;
 
+/** How `deploy` reaches a machine. Keys only: no password is ever read from the file. */
+const ssh = z.object({
+  user: z.string().optional(),
+  port: z.number().optional(), // whole and in range: checked by the rules
+  identityFile: z.string().optional(),
+});
+
 const node = z.object({
   name: z.string(),
   address: z.string(),
   roles: z.array(z.enum(ROLES)).min(1),
+  ssh: ssh.optional(),
 });
 
 const networking = z.object({
@@ -40,6 +48,8 @@ export const clusterSchema = z.object({
   name: z.string(),
   kubernetesVersion: z.string().optional(),
   nodes: z.array(node).min(1),
+  /** Defaults for every node's `ssh` block. */
+  ssh: ssh.optional(),
   networking: networking.optional(),
   security: z.object({ mode: z.enum(SECURITY_MODES).optional() }).optional(),
   images: z
@@ -62,3 +72,4 @@ export const clusterSchema = z.object({
 /** The configuration as written by the user (optional keys may be missing). */
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 export type NodeConfig = z.infer<typeof node>;
+export type SshConfig = z.infer<typeof ssh>;
