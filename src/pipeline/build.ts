@@ -9,7 +9,7 @@ import { BuildError } from '../errors.js';
 import { ROOTFS, type RootfsSpec } from '../plan/bases.js';
 import { IMAGES, imageRef, type ImageDef } from '../plan/images.js';
 import { IMAGE_IDS, type ImageId } from '../plan/types.js';
-import { LABEL } from '../render/compose.js';
+import { LABEL } from '../plan/names.js';
 import { TemplateRenderer } from '../render/templates.js';
 import type { DockerEngine } from '../runtime/docker.js';
 import { run, tail } from '../runtime/exec.js';

@@ -2,13 +2,14 @@
 // for images that need tools, and the node image of local mode.
 
 export interface RootfsSpec {
-  id: 'tools' | 'node';
+  /** Names the image: <prefix>/rootfs-<id>. */
+  id: string;
   suite: string;
   packages: string[];
   purpose: string;
 }
 
-export const ROOTFS: Record<RootfsSpec['id'], RootfsSpec> = {
+export const ROOTFS: Record<'tools' | 'node', RootfsSpec> = {
   tools: {
     id: 'tools',
     suite: 'trixie',
