@@ -102,6 +102,31 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/verify.js'),
   },
   {
+    command: 'conformance',
+    describe: 'run the upstream conformance suite (built here, offline) against the cluster; results in the cncf/k8s-conformance layout',
+    builder: (y) =>
+      y
+        .option('config', localConfigOption('cluster configuration (default: the local cluster)'))
+        .option('focus', { type: 'string', requiresArg: true, default: '\\[Conformance\\]', describe: 'ginkgo focus: a regular expression over spec names' })
+        .option('skip', { type: 'string', requiresArg: true, describe: 'ginkgo skip: a regular expression over spec names' })
+        .option('quick', { type: 'boolean', default: false, describe: 'only the quick subset CI runs (47 specs: exec, Services, DNS, volumes, tokens, probes, pulls, ...)' })
+        .option('parallel', { type: 'number', requiresArg: true, default: 4, describe: 'ginkgo processes ([Serial] specs run alone, at the end)' })
+        .option('out', outOption('results folder: e2e.log, junit_01.xml, summary (empty, absent, or an earlier run\'s)', 'conformance-results'))
+        .option('known-hosts', knownHostsOption),
+    load: () => import('./commands/conformance.js'),
+  },
+  {
+    command: 'cis',
+    describe: 'check the cluster against the CIS Kubernetes Benchmark: kube-bench on every node, per target PASS/FAIL/WARN',
+    builder: (y) =>
+      y
+        .option('config', localConfigOption('cluster configuration (default: the local cluster)'))
+        .option('out', { alias: 'o', type: 'string', requiresArg: true, describe: "also write kube-bench's output per node and the report into DIR" })
+        .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
+        .option('known-hosts', knownHostsOption),
+    load: () => import('./commands/cis.js'),
+  },
+  {
     command: 'certs <action>',
     describe: 'secure mode: `check` lists every certificate with its expiry; `renew` re-issues the leaves (CAs and keys stay)',
     builder: (y) =>

@@ -11,6 +11,9 @@ export type SecurityMode = (typeof SECURITY_MODES)[number];
 export const BINARY_SOURCES = ['go', 'release', 'dir'] as const;
 export type BinarySource = (typeof BINARY_SOURCES)[number];
 export const CALICO_BACKENDS = ['vxlan', 'bgp'] as const;
+/** Pod Security Standards levels (the PodSecurity admission plugin). */
+export const POD_SECURITY_LEVELS = ['privileged', 'baseline', 'restricted'] as const;
+export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
 
 /** How `deploy` reaches a machine. Keys only: no password is ever read from the file. */
 const ssh = z.object({
@@ -38,6 +41,8 @@ const networking = z.object({
     .object({
       backend: z.enum(CALICO_BACKENDS).optional(),
       mtu: z.number().optional(), // whole and in range: checked by the rules, in our words
+      /** The BGP autonomous system of every node (bgp backend). */
+      asNumber: z.number().optional(),
     })
     .optional(),
 });
@@ -51,7 +56,20 @@ export const clusterSchema = z.object({
   /** Defaults for every node's `ssh` block. */
   ssh: ssh.optional(),
   networking: networking.optional(),
-  security: z.object({ mode: z.enum(SECURITY_MODES).optional() }).optional(),
+  security: z
+    .object({
+      mode: z.enum(SECURITY_MODES).optional(),
+      /** Cluster-wide Pod Security defaults (secure mode); namespaces may set their own levels by label. */
+      podSecurity: z
+        .object({
+          enforce: z.enum(POD_SECURITY_LEVELS).optional(),
+          warn: z.enum(POD_SECURITY_LEVELS).optional(),
+          audit: z.enum(POD_SECURITY_LEVELS).optional(),
+          exemptNamespaces: z.array(z.string()).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   images: z
     .object({
       prefix: z.string().optional(),

@@ -1,15 +1,22 @@
 // Where every binary comes from, as data: for `go`, a wrapper module and its
 // build; for `release`, the upstream archive and its checksum file. Pure.
 import type { ComponentVersions } from '../config/versions.js';
+import { CIS_TARGETS, GOJQ, KUBE_BENCH } from '../plan/cis.js';
 import type { BinaryName } from '../plan/images.js';
 
-export type GroupId = 'kubernetes' | 'etcd' | 'containerd' | 'runc' | 'registry' | 'calico' | 'cni-plugins' | 'coredns' | 'pause' | 'probe' | 'workload' | 'api-lb';
+export type GroupId = 'kubernetes' | 'etcd' | 'containerd' | 'runc' | 'registry' | 'calico' | 'cni-plugins' | 'coredns' | 'pause' | 'probe' | 'workload' | 'api-lb' | 'kube-bench' | 'gojq';
 
-/** A Go build through a wrapper module (dependencies' replace directives are ignored, so we copy them). */
-export interface GoRecipe {
+
+/**
+ * A Go build through a wrapper module (dependencies' replace directives are ignored, so we copy them).
+ * B names the artifacts: the cluster's BinaryName here, the conformance suite's in src/conformance/.
+ */
+export interface GoRecipe<B extends string = BinaryName> {
   kind: 'go';
   module: string;
   version: string;
+  /** The module zip's h1: hash, when pinned here as well as by the checksum database. */
+  sum?: string;
   /** Other modules to require at the same time (etcd's etcdctl and etcdutl). */
   alsoRequire?: [string, string][];
   /** Copy the upstream go.mod's replace block; local-path targets map through this. */
@@ -17,23 +24,43 @@ export interface GoRecipe {
   /** Copy the upstream `godebug` line (it is not inherited by dependents). */
   copyGodebug?: boolean;
   /** Import path → binary name. */
-  packages: [string, BinaryName][];
+  packages: [string, B][];
+  /** The packages are test binaries: `go test -c -o <out> <pkg>`, one package at a time. */
+  test?: boolean;
   tags?: string[];
   ldflags: string[];
   /** cgo on (runc's nsenter is C): linked statically, so the binary runs on any userland. */
   cgo?: boolean;
   /** Files of the upstream module to keep beside the binaries (module path → artifact). */
-  copyFiles?: [string, BinaryName][];
+  copyFiles?: [string, B][];
 }
 
 /** A C program compiled statically with gcc. */
-export interface CRecipe {
+export interface CRecipe<B extends string = BinaryName> {
   kind: 'c';
   /** Where the source is: inside a Go module's zip (pause) or in this package (probe). */
   source: { module: string; version: string; file: string } | { packageFile: string };
-  output: BinaryName;
+  output: B;
   defines: Record<string, string>;
   libs?: string[];
+  /** The C compiler (gcc unless said: musl-gcc links against musl instead of glibc). */
+  cc?: string;
+}
+
+/**
+ * A C program with a Kconfig build (busybox), from upstream's release tarball as Debian's
+ * archive carries it (the `.orig` tarball of the source package: upstream's bytes, reachable
+ * wherever the Debian mirror is).
+ */
+export interface KconfigRecipe<B extends string = BinaryName> {
+  kind: 'kconfig';
+  /** Path under the Debian mirror (pool/main/...) and its sha256 (as the source package's .dsc lists it). */
+  tarball: { pool: string; sha256: string };
+  /** `make <defconfig>`, then these options set (true) or unset (false). */
+  defconfig: string;
+  config: Record<string, boolean>;
+  /** The built file in the source tree → artifact. */
+  output: [string, B];
 }
 
 /** Our own Go program, standard library only (builds with no network). */
@@ -54,16 +81,19 @@ export interface ReleaseArchive {
   members: [string, BinaryName][];
 }
 
-export interface Group {
-  id: GroupId;
+export interface Group<B extends string = BinaryName, I extends string = GroupId> {
+  id: I;
   version: string;
   upstream: string; // for the OCI source label
-  binaries: BinaryName[];
-  go: GoRecipe | CRecipe | LocalGoRecipe;
+  binaries: B[];
+  go: GoRecipe<B> | CRecipe<B> | LocalGoRecipe | KconfigRecipe<B>;
   release?: ReleaseArchive;
+  /** A tool k8s-img runs itself (not part of any image): fetched by the command that needs it, never by fetch/build/up. */
+  onDemand?: boolean;
 }
 
-const k8sStamp = (v: string): string[] => {
+/** The version stamp of every Kubernetes binary (unstamped, they report v0.0.0). */
+export const k8sStamp = (v: string): string[] => {
   const [major, minor] = v.split('.');
   return ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((p) => [
     `-X ${p}.gitVersion=v${v}`,
@@ -84,9 +114,27 @@ const CNI: [string, BinaryName][] = [
   ['plugins/ipam/host-local', 'host-local'],
 ];
 
+/** The build tags of upstream's release binaries (hack/lib/golang.sh), test binaries included. */
+export const KUBE_TAGS = ['selinux', 'notest', 'grpcnotrace'];
+
+/**
+ * The wrapper module of every build from k8s.io/kubernetes (components, e2e.test, agnhost):
+ * the same go.mod, tags and flags let them share Go's build cache.
+ */
+export function kubernetesModule(k: string): Pick<GoRecipe, 'kind' | 'module' | 'version' | 'localReplace' | 'copyGodebug'> {
+  const staging = `v0.${k.split('.').slice(1).join('.')}`;
+  return {
+    kind: 'go',
+    module: 'k8s.io/kubernetes',
+    version: `v${k}`,
+    // Staging modules are replaced by ./staging/src/k8s.io/X upstream; v0.MINOR.PATCH is the same code.
+    localReplace: (_path, module) => `${module} ${staging}`,
+    copyGodebug: true,
+  };
+}
+
 export function groups(v: ComponentVersions, toolVersion: string): Group[] {
   const k = v.kubernetes;
-  const staging = `v0.${k.split('.').slice(1).join('.')}`;
   return [
     {
       id: 'kubernetes',
@@ -94,14 +142,9 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
       upstream: 'https://github.com/kubernetes/kubernetes',
       binaries: KUBE_BINARIES,
       go: {
-        kind: 'go',
-        module: 'k8s.io/kubernetes',
-        version: `v${k}`,
-        // Staging modules are replaced by ./staging/src/k8s.io/X upstream; v0.MINOR.PATCH is the same code.
-        localReplace: (_path, module) => `${module} ${staging}`,
-        copyGodebug: true,
+        ...kubernetesModule(k),
         packages: KUBE_BINARIES.map((b) => [`k8s.io/kubernetes/cmd/${b}`, b]),
-        tags: ['selinux', 'notest', 'grpcnotrace'],
+        tags: KUBE_TAGS,
         ldflags: k8sStamp(k),
       },
       release: {
@@ -211,7 +254,7 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
       id: 'calico',
       version: v.calico.release.replace(/^v/, ''),
       upstream: 'https://github.com/projectcalico/calico',
-      binaries: ['calico-node', 'calico', 'calico-crds.yaml'],
+      binaries: ['calico-node', 'calico', 'calicoctl', 'calico-kube-controllers', 'check-status', 'calico-crds.yaml'],
       go: {
         kind: 'go',
         module: 'github.com/projectcalico/calico',
@@ -221,13 +264,18 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
         packages: [
           ['github.com/projectcalico/calico/node/cmd/calico-node', 'calico-node'],
           ['github.com/projectcalico/calico/cni-plugin/cmd/calico', 'calico'],
+          ['github.com/projectcalico/calico/calicoctl/calicoctl', 'calicoctl'],
+          ['github.com/projectcalico/calico/kube-controllers/cmd/kube-controllers', 'calico-kube-controllers'],
+          ['github.com/projectcalico/calico/kube-controllers/cmd/check-status', 'check-status'],
         ],
         copyFiles: [['manifests/crds.yaml', 'calico-crds.yaml']],
         ldflags: [
           `-X github.com/projectcalico/calico/node/pkg/lifecycle/startup.VERSION=${v.calico.release}`,
           `-X github.com/projectcalico/calico/node/buildinfo.GitVersion=${v.calico.release}`,
           `-X github.com/projectcalico/calico/node/buildinfo.GitRevision=${v.calico.module.split('-').at(-1)}`,
-          // The CNI plugin's main.VERSION (cni-plugin/Makefile).
+          `-X github.com/projectcalico/calico/calicoctl/calicoctl/commands.VERSION=${v.calico.release}`,
+          `-X github.com/projectcalico/calico/calicoctl/calicoctl/commands/common.VERSION=${v.calico.release}`,
+          // main.VERSION of the CNI plugin, calicoctl and kube-controllers (their Makefiles).
           `-X main.VERSION=${v.calico.release}`,
         ],
       },
@@ -237,6 +285,9 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
         members: [
           ['bin/calico-node', 'calico-node'],
           ['bin/cni/amd64/calico', 'calico'],
+          ['bin/calicoctl/calicoctl-linux-amd64', 'calicoctl'],
+          ['bin/kube-controllers/kube-controllers-linux-amd64', 'calico-kube-controllers'],
+          ['bin/kube-controllers/check-status-linux-amd64', 'check-status'],
           ['manifests/crds.yaml', 'calico-crds.yaml'],
         ],
       },
@@ -324,6 +375,39 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
       binaries: ['k8s-img-api-lb'],
       go: { kind: 'local-go', dir: 'images/api-lb', output: 'k8s-img-api-lb', ldflags: [`-X main.version=${toolVersion}`] },
     },
+    {
+      id: 'kube-bench',
+      version: KUBE_BENCH.version,
+      upstream: 'https://github.com/aquasecurity/kube-bench',
+      binaries: ['kube-bench', ...CIS_TARGETS.map((t) => `cis-${t}.yaml` as const)],
+      onDemand: true,
+      go: {
+        kind: 'go',
+        module: 'github.com/aquasecurity/kube-bench',
+        version: `v${KUBE_BENCH.version}`,
+        sum: KUBE_BENCH.sum,
+        packages: [['github.com/aquasecurity/kube-bench', 'kube-bench']],
+        // Upstream's release build (.goreleaser.yml), without its cfgDir: k8s-img passes its own.
+        tags: ['osusergo', 'netgo', 'static_build'],
+        ldflags: [`-X github.com/aquasecurity/kube-bench/cmd.KubeBenchVersion=v${KUBE_BENCH.version}`],
+        copyFiles: CIS_TARGETS.map((t) => [`cfg/${KUBE_BENCH.benchmark}/${t}.yaml`, `cis-${t}.yaml`]),
+      },
+    },
+    {
+      id: 'gojq',
+      version: GOJQ.version,
+      upstream: 'https://github.com/itchyny/gojq',
+      binaries: ['jq'],
+      onDemand: true,
+      go: {
+        kind: 'go',
+        module: 'github.com/itchyny/gojq',
+        version: `v${GOJQ.version}`,
+        sum: GOJQ.sum,
+        packages: [['github.com/itchyny/gojq/cmd/gojq', 'jq']],
+        ldflags: [`-X github.com/itchyny/gojq/cli.revision=v${GOJQ.version}`],
+      },
+    },
   ];
 }
 
@@ -331,7 +415,7 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
  * The wrapper module's go.mod: require the upstream module(s) and copy the
  * upstream replace block (and godebug line), mapping local-path replacements.
  */
-export function wrapperGoMod(r: GoRecipe, upstreamGoMod: string, goVersion: string): string {
+export function wrapperGoMod(r: GoRecipe<string>, upstreamGoMod: string, goVersion: string): string {
   const lines = [`module k8s-img.local/build`, '', `go ${goVersion}`, ''];
   if (r.copyGodebug) {
     const godebug = /^godebug\s+(.+)$/m.exec(upstreamGoMod);
@@ -392,6 +476,9 @@ export function versionCheck(b: BinaryName, v: ComponentVersions): { args: strin
     registry: { args: ['--version'], expect: `v${v.registry}` },
     'calico-node': { args: ['-v'], expect: v.calico.release },
     calico: { args: ['-v'], expect: v.calico.release },
+    // Prints the client version, then fails to reach a datastore: only the output counts.
+    calicoctl: { args: ['version'], expect: v.calico.release },
+    'calico-kube-controllers': { args: ['--version'], expect: v.calico.release },
     coredns: { args: ['-version'], expect: `CoreDNS-${v.coredns}` },
     pause: { args: ['-v'], expect: `pause.c v${v.pause}` },
   };

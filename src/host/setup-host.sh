@@ -21,7 +21,10 @@ MIRROR=${K8S_IMG_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 need_pkgs=()
 have_engine_pkgs() { dpkg-query -W -f='${Status}\n' docker.io docker-cli docker-compose 2>/dev/null | grep -c 'install ok installed' | grep -qx 3; }
 have_engine_pkgs || need_pkgs+=(engine)
-for tool in mmdebstrap gcc iptables; do command -v "$tool" >/dev/null || need_pkgs+=("$tool"); done
+# make and bzip2: busybox for the e2e test images (k8s-img conformance) builds from its tarball.
+for tool in mmdebstrap gcc iptables make bzip2; do command -v "$tool" >/dev/null || need_pkgs+=("$tool"); done
+# musl-gcc: the e2e agnhost image's getent resolves with musl, as on upstream's Alpine.
+command -v musl-gcc >/dev/null || need_pkgs+=(musl-tools)
 [ -f /usr/include/mbedtls/ssl.h ] || need_pkgs+=(libmbedtls-dev)
 # runc is built with cgo (its nsenter is C) and links libseccomp statically.
 [ -f /usr/include/seccomp.h ] && command -v pkg-config >/dev/null || need_pkgs+=(libseccomp-dev)
@@ -46,7 +49,7 @@ SRC
   engine=(docker.io docker-cli docker-compose)
   [ "$VERSION_CODENAME" = bookworm ] && engine=("${engine[@]/%//trixie}")
   apt-get install -y -qq --no-install-recommends "${engine[@]}" >/dev/null
-  apt-get install -y -qq --no-install-recommends mmdebstrap gcc libc6-dev libmbedtls-dev libseccomp-dev pkg-config iptables ca-certificates curl >/dev/null
+  apt-get install -y -qq --no-install-recommends mmdebstrap gcc libc6-dev make bzip2 musl-tools libmbedtls-dev libseccomp-dev pkg-config iptables ca-certificates curl >/dev/null
 fi
 
 command -v go >/dev/null || die "Go is not installed" "install Go >= 1.24 (it builds the Kubernetes components from the Go module proxy)" 4

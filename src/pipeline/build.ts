@@ -13,7 +13,7 @@ import { LABEL } from '../plan/names.js';
 import { TemplateRenderer } from '../render/templates.js';
 import type { DockerEngine } from '../runtime/docker.js';
 import { run, tail } from '../runtime/exec.js';
-import { PACKAGE_ROOT } from '../runtime/paths.js';
+import { PACKAGE_ROOT, debianMirror } from '../runtime/paths.js';
 import { TOOL_VERSION } from '../version.js';
 import type { FetchedBinaries } from './fetch.js';
 import type { Reporter } from './progress.js';
@@ -47,7 +47,7 @@ function dockerfileTemplates(): TemplateRenderer {
 const PASSWD = 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n';
 const GROUP = 'root:x:0:\nnonroot:x:65532:\n';
 
-function place(from: string, to: string): void {
+export function place(from: string, to: string): void {
   mkdirSync(dirname(to), { recursive: true });
   try {
     linkSync(from, to); // the cache and the work folder share a file system: no copy
@@ -62,16 +62,16 @@ function place(from: string, to: string): void {
  */
 function imageContext(id: ImageId, def: ImageDef, ctx: BuildContext, dockerfile: string): { hash: string; layOut: () => string } {
   const inputs: string[] = [`Dockerfile ${sha(dockerfile)}`];
-  const files: { from: string; to: string; script?: boolean }[] = [];
+  const files: { from: string; to: string; mode?: number }[] = [];
   for (const e of def.layout) {
     if ('artifact' in e) {
       const b = ctx.bins[e.artifact];
       if (!b) throw new BuildError(`image ${id} needs ${e.artifact}, which fetch did not provide`, 'run k8s-img fetch');
       files.push({ from: b.path, to: e.to });
       inputs.push(`${e.to} ${b.sha256}`);
-    } else if ('script' in e) {
-      const src = join(PACKAGE_ROOT, 'images', e.dir ?? id, e.script);
-      files.push({ from: src, to: e.to, script: true });
+    } else if ('script' in e || 'file' in e) {
+      const src = 'script' in e ? join(PACKAGE_ROOT, 'images', e.dir ?? id, e.script) : join(PACKAGE_ROOT, 'images', id, e.file);
+      files.push({ from: src, to: e.to, mode: 'script' in e ? 0o755 : 0o644 });
       inputs.push(`${e.to} ${sha(readFileSync(src))}`);
     } else {
       inputs.push(`${e.to} -> ${e.link}`);
@@ -84,13 +84,15 @@ function imageContext(id: ImageId, def: ImageDef, ctx: BuildContext, dockerfile:
     if (existsSync(ca)) inputs.push(`/etc/ssl/certs/ca-certificates.crt ${sha(readFileSync(ca))}`);
   }
   const layOut = () => {
-    const dir = join(ctx.workDir, 'images', id);
+    // A folder of this process's own: builds running at the same time (two clusters, CI
+    // and a developer) share the cache, and one must not empty the other's context.
+    const dir = join(ctx.workDir, 'images', `${id}.${process.pid}`);
     rmSync(dir, { recursive: true, force: true });
     const root = join(dir, 'rootfs');
     mkdirSync(root, { recursive: true });
     for (const f of files) {
       place(f.from, join(root, f.to));
-      if (f.script) chmodSync(join(root, f.to), 0o755);
+      if (f.mode !== undefined) chmodSync(join(root, f.to), f.mode);
     }
     if (withEtc) {
       const etc = join(root, 'etc');
@@ -109,8 +111,10 @@ function imageContext(id: ImageId, def: ImageDef, ctx: BuildContext, dockerfile:
 
 /** mmdebstrap → tarball → docker import, once per package list. Returns the image reference. */
 export async function ensureRootfsImage(spec: RootfsSpec, ctx: Pick<BuildContext, 'config' | 'docker' | 'reporter' | 'workDir'>): Promise<string> {
-  const mirror = process.env.K8S_IMG_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
-  const hash = sha(JSON.stringify({ suite: spec.suite, packages: spec.packages })).slice(0, 12);
+  const mirror = debianMirror();
+  const extra = spec.extraSuites ?? [];
+  // Hashed as before when there are no extra suites: existing base images stay valid.
+  const hash = sha(JSON.stringify({ suite: spec.suite, packages: spec.packages, ...(extra.length > 0 ? { extra } : {}) })).slice(0, 12);
   const ref = `${ctx.config.images.prefix}/rootfs-${spec.id}:${spec.suite}-${hash}`;
   if (await ctx.docker.imageInfo(ref)) return ref;
   await ctx.reporter.step(`Making the ${spec.id} root filesystem (mmdebstrap ${spec.suite})`, async (update) => {
@@ -121,7 +125,8 @@ export async function ensureRootfsImage(spec: RootfsSpec, ctx: Pick<BuildContext
       '--variant=minbase',
       '--mode=root',
       '--format=tar',
-      `--include=${spec.packages.join(',')}`,
+      // minbase alone when there is nothing to add.
+      ...(spec.packages.length > 0 ? [`--include=${spec.packages.join(',')}`] : []),
       // Documentation and locales are dead weight in an image.
       '--dpkgopt=path-exclude=/usr/share/man/*',
       '--dpkgopt=path-exclude=/usr/share/doc/*',
@@ -131,7 +136,7 @@ export async function ensureRootfsImage(spec: RootfsSpec, ctx: Pick<BuildContext
       '--customize-hook=rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*',
       spec.suite,
       tarball,
-      mirror,
+      ...(extra.length > 0 ? [spec.suite, ...extra].map((suite) => `deb ${mirror} ${suite} main`) : [mirror]),
     ];
     const r = await run('mmdebstrap', args, { onLine: (l) => l.startsWith('I:') && update(l.slice(3, 80)) }).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
     if (r.code !== 0) {
@@ -185,23 +190,37 @@ export async function buildImages(ctx: BuildContext, only: readonly ImageId[] = 
       toolVersion: TOOL_VERSION,
     });
     const { hash, layOut } = imageContext(id, def, ctx, dockerfile);
-    results.push(await buildIfChanged(ctx, id, ref, layOut, sha(`${hash} ${toolsBaseId}`)));
+    results.push(await buildIfChanged(ctx, id, ref, layOut, sha(`${hash} ${toolsBaseId}`), {}));
   }
   return results;
 }
 
-/** Builds `ref` from the context `layOut` makes unless an image with the same input hash exists. */
-async function buildIfChanged(ctx: BuildContext, id: string, ref: string, layOut: () => string, inputHash: string): Promise<BuiltImage> {
+/**
+ * Builds `ref` unless an image with the same input hash exists. The context is a folder, or
+ * a function that lays one out only when a build is needed (that folder is removed after).
+ */
+export async function buildIfChanged(
+  ctx: Pick<BuildContext, 'docker' | 'reporter'>,
+  id: string,
+  ref: string,
+  context: string | (() => string),
+  inputHash: string,
+  labels: Record<string, string>,
+): Promise<BuiltImage> {
   const existing = await ctx.docker.imageInfo(ref);
   if (existing?.labels[INPUT_HASH_LABEL] === inputHash) {
     ctx.reporter.info(`= ${ref} up to date`);
     return { id, ref, status: 'up to date', size: existing.size };
   }
-  const dir = layOut();
-  await ctx.reporter.step(`Building ${ref}`, async (update) => {
-    // No cluster label: images are shared by every cluster, and containers inherit image labels.
-    await ctx.docker.build(dir, ['Dockerfile', 'rootfs'], ref, { [INPUT_HASH_LABEL]: inputHash }, (l) => update(l.slice(0, 70)));
-  });
+  const dir = typeof context === 'string' ? context : context();
+  try {
+    await ctx.reporter.step(`Building ${ref}`, async (update) => {
+      // No cluster label: images are shared by every cluster, and containers inherit image labels.
+      await ctx.docker.build(dir, ['Dockerfile', 'rootfs'], ref, { ...labels, [INPUT_HASH_LABEL]: inputHash }, (l) => update(l.slice(0, 70)));
+    });
+  } finally {
+    if (typeof context !== 'string') rmSync(dir, { recursive: true, force: true });
+  }
   return { id, ref, status: 'built', size: (await ctx.docker.imageInfo(ref))?.size ?? 0 };
 }
 
@@ -226,7 +245,7 @@ export async function buildNodeImage(ctx: Omit<BuildContext, 'bins'>): Promise<B
     inputs.push(readFileSync(src, 'utf8'));
   }
   writeFileSync(join(dir, 'Dockerfile'), dockerfile);
-  return buildIfChanged(ctx as BuildContext, 'node', ref, () => dir, sha(inputs.join('\n')));
+  return buildIfChanged(ctx, 'node', ref, dir, sha(inputs.join('\n')), {});
 }
 
 export function nodeImageRef(prefix: string): string {

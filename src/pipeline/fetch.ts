@@ -1,7 +1,7 @@
 // fetch: every binary the cluster's images need, by binaries.source, cached by
 // (group, version, source). A second fetch finds everything in the cache.
 import { createHash } from 'node:crypto';
-import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/defaults.js';
 import { findRelease } from '../config/versions.js';
@@ -15,6 +15,7 @@ import { run, tail } from '../runtime/exec.js';
 import type { GoToolchain } from '../runtime/gotool.js';
 import { PACKAGE_ROOT } from '../runtime/paths.js';
 import { TOOL_VERSION } from '../version.js';
+import { buildKconfig } from './build-kconfig.js';
 import type { Reporter } from './progress.js';
 
 export interface FetchedBinary extends BinaryInfo {
@@ -24,6 +25,8 @@ export interface FetchedBinary extends BinaryInfo {
   upstream: string;
 }
 export type FetchedBinaries = Record<BinaryName, FetchedBinary>;
+/** A group of the cluster's components or of the conformance suite's programs. */
+type AnyGroup = Group<string, string>;
 
 export interface FetchContext {
   config: ResolvedConfig;
@@ -33,8 +36,10 @@ export interface FetchContext {
 }
 
 /** Our own programs are always built here; upstream ones follow binaries.source. */
-function sourceOf(g: Group, config: ResolvedConfig): 'go' | 'release' | 'dir' | 'local' {
+function sourceOf(g: AnyGroup, config: ResolvedConfig): 'go' | 'release' | 'dir' | 'local' {
   if (g.go.kind === 'local-go' || (g.go.kind === 'c' && 'packageFile' in g.go.source)) return 'local';
+  // Tools that run on nodes only for a check (kube-bench) always come from the module proxy.
+  if (g.onDemand) return 'go';
   return config.binaries.source;
 }
 
@@ -47,51 +52,62 @@ export function groupsFor(config: ResolvedConfig): Group[] {
 const shortHash = (v: unknown) => createHash('sha256').update(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'function' ? String(x) : x))).digest('hex').slice(0, 12);
 
 /** The cache key's source part: a hash of the recipe, so changing flags rebuilds. */
-function cacheSource(g: Group, source: string): string {
+function cacheSource(g: AnyGroup, source: string): string {
   if (source === 'release') return 'release';
   if (g.go.kind === 'c' && 'packageFile' in g.go.source) return `local-${shortHash([g.go, readFileSync(join(PACKAGE_ROOT, g.go.source.packageFile), 'utf8')])}`;
+  if (g.go.kind === 'kconfig') return `src-${shortHash(g.go)}`;
   if (g.go.kind === 'local-go') {
     const dir = join(PACKAGE_ROOT, g.go.dir);
-    return `local-${shortHash([g.go, readFileSync(join(dir, 'main.go'), 'utf8'), readFileSync(join(dir, 'go.mod'), 'utf8')])}`;
+    const sources = readdirSync(dir).filter((f) => f.endsWith('.go') || f === 'go.mod').sort();
+    return `local-${shortHash([g.go, ...sources.map((f) => readFileSync(join(dir, f), 'utf8'))])}`;
   }
   return `go-${shortHash(g.go)}`;
 }
 
-/** Fetches every group (or only `only`); returns where each binary is. */
+/** Fetches every group the images need (or only `only`, which may name on-demand tools); returns where each binary is. */
 export async function fetchBinaries(ctx: FetchContext, only?: readonly GroupId[]): Promise<FetchedBinaries> {
   const out: Partial<FetchedBinaries> = {};
-  for (const g of groupsFor(ctx.config).filter((x) => !only || only.includes(x.id))) {
-    const source = sourceOf(g, ctx.config);
-    const add = (bins: Record<string, BinaryInfo>, src: string) => {
-      for (const [name, info] of Object.entries(bins)) out[name as BinaryName] = { ...info, group: g.id, version: g.version, source: src, upstream: g.upstream };
-    };
-    if (source === 'dir') {
-      add(await ctx.reporter.step(`Checking ${g.id} ${g.version} in ${ctx.config.binaries.dir}`, () => checkDir(g, ctx)), 'dir');
-      continue;
-    }
-    const key = cacheSource(g, source);
-    const cached = ctx.cache.lookup(g.id, g.version, key);
-    if (cached) {
-      add(cached, key);
-      continue;
-    }
-    const title = source === 'release' ? `Downloading ${g.id} ${g.version}` : `Building ${g.id} ${g.version} (${g.go.kind === 'go' ? 'Go module proxy' : 'local source'})`;
-    const bins = await ctx.reporter.step(title, async (update) => {
-      const staging = ctx.cache.staging(g.id, g.version, key);
-      try {
-        if (source === 'release') await fromRelease(g, ctx, staging, update);
-        else if (g.go.kind === 'go') await buildGo(g, g.go, ctx, staging, update);
-        else if (g.go.kind === 'c') await buildC(g.go, ctx, staging);
-        else await buildLocalGo(g.go, ctx, staging);
-        return await ctx.cache.commit(staging, { group: g.id, version: g.version, source: key, details: { upstream: g.upstream } }, g.binaries);
-      } catch (e) {
-        ctx.cache.discard(staging);
-        throw e;
-      }
-    });
-    add(bins, key);
-  }
+  for (const g of groupsFor(ctx.config).filter((x) => (only ? only.includes(x.id) : !x.onDemand))) Object.assign(out, await fetchGroup(ctx, g, sourceOf(g, ctx.config)));
   return out as FetchedBinaries;
+}
+
+/**
+ * One group from the cache, or built (or downloaded, or checked in binaries.dir) and cached.
+ * The conformance suite and its images' programs come through here too (always `go`).
+ */
+export async function fetchGroup<B extends string>(ctx: FetchContext, g: Group<B, string>, source: 'go' | 'release' | 'dir' | 'local' = 'go'): Promise<Record<B, FetchedBinary>> {
+  const out: Partial<Record<B, FetchedBinary>> = {};
+  const add = (bins: Record<string, BinaryInfo>, src: string) => {
+    for (const [name, info] of Object.entries(bins)) out[name as B] = { ...info, group: g.id, version: g.version, source: src, upstream: g.upstream };
+  };
+  if (source === 'dir') {
+    add(await ctx.reporter.step(`Checking ${g.id} ${g.version} in ${ctx.config.binaries.dir}`, () => checkDir(g as AnyGroup as Group, ctx)), 'dir');
+    return out as Record<B, FetchedBinary>;
+  }
+  const key = cacheSource(g, source);
+  const cached = ctx.cache.lookup(g.id, g.version, key);
+  if (cached) {
+    add(cached, key);
+    return out as Record<B, FetchedBinary>;
+  }
+  const from = { go: 'Go module proxy', kconfig: 'release tarball', c: 'local source', 'local-go': 'local source' }[g.go.kind];
+  const title = source === 'release' ? `Downloading ${g.id} ${g.version}` : `Building ${g.id} ${g.version} (${from})`;
+  const bins = await ctx.reporter.step(title, async (update) => {
+    const staging = ctx.cache.staging(g.id, g.version, key);
+    try {
+      if (source === 'release') await fromRelease(g, ctx, staging, update);
+      else if (g.go.kind === 'go') await buildGo(g, g.go, ctx, staging, update);
+      else if (g.go.kind === 'c') await buildC(g.go, ctx, staging);
+      else if (g.go.kind === 'kconfig') await buildKconfig(g.go, join(ctx.cache.root, 'work', g.id), staging, update);
+      else await buildLocalGo(g.go, ctx, staging);
+      return await ctx.cache.commit(staging, { group: g.id, version: g.version, source: key, details: { upstream: g.upstream } }, g.binaries);
+    } catch (e) {
+      ctx.cache.discard(staging);
+      throw e;
+    }
+  });
+  add(bins, key);
+  return out as Record<B, FetchedBinary>;
 }
 
 /** `go build -o dir/` names a binary after the package's last path element, skipping a /vN suffix. */
@@ -101,37 +117,46 @@ function defaultBinaryName(pkg: string): string {
   return /^v\d+$/.test(last) ? parts.at(-2)! : last;
 }
 
-async function buildGo(g: Group, r: GoRecipe, ctx: FetchContext, staging: string, update: (d: string) => void): Promise<void> {
+async function buildGo(g: AnyGroup, r: GoRecipe<string>, ctx: FetchContext, staging: string, update: (d: string) => void): Promise<void> {
   const work = join(ctx.cache.root, 'work', g.id);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   update(`downloading ${r.module}@${r.version}`);
   const upstream = await ctx.go.download(r.module, r.version, ctx.cache.root);
+  if (r.sum && upstream.sum !== r.sum) {
+    throw new FetchError(
+      `${r.module}@${r.version} from the module proxy has hash ${upstream.sum ?? 'none'}, k8s-img pins ${r.sum}`,
+      'the proxy served other content than the checksum database records: check GOPROXY (or binaries.goproxy); nothing was built',
+    );
+  }
   writeFileSync(join(work, 'go.mod'), wrapperGoMod(r, upstream.goMod, goDirective(upstream.goMod) ?? '1.24'));
   let compiled = 0;
   const ldflags = ['-s', '-w', ...r.ldflags].join(' ');
-  await ctx.go.build(
-    work,
-    ['-trimpath', ...(r.tags ? [`-tags=${r.tags.join(',')}`] : []), '-ldflags', ldflags, '-o', `${staging}/`, ...r.packages.map(([p]) => p)],
-    { what: `${g.id} ${g.version}`, cgo: r.cgo ?? false, onPackage: () => update(`${++compiled} packages compiled`) },
-  );
-  for (const [pkg, name] of r.packages) {
-    const made = join(staging, defaultBinaryName(pkg));
-    if (made !== join(staging, name)) renameSync(made, join(staging, name));
+  const flags = ['-trimpath', ...(r.tags ? [`-tags=${r.tags.join(',')}`] : []), '-ldflags', ldflags];
+  const opts = { what: `${g.id} ${g.version}`, cgo: r.cgo ?? false, onPackage: () => update(`${++compiled} packages compiled`) };
+  if (r.test) {
+    for (const [pkg, name] of r.packages) await ctx.go.testBuild(work, [...flags, '-o', join(staging, name), pkg], opts);
+  } else {
+    await ctx.go.build(work, [...flags, '-o', `${staging}/`, ...r.packages.map(([p]) => p)], opts);
+    for (const [pkg, name] of r.packages) {
+      const made = join(staging, defaultBinaryName(pkg));
+      if (made !== join(staging, name)) renameSync(made, join(staging, name));
+    }
   }
   for (const [file, name] of r.copyFiles ?? []) copyFileSync(join(upstream.dir, file), join(staging, name));
 }
 
-async function buildC(r: CRecipe, ctx: FetchContext, staging: string): Promise<void> {
+async function buildC(r: CRecipe<string>, ctx: FetchContext, staging: string): Promise<void> {
   const src =
     'packageFile' in r.source
       ? join(PACKAGE_ROOT, r.source.packageFile)
       : join((await ctx.go.download(r.source.module, r.source.version, ctx.cache.root)).dir, r.source.file);
   const defines = Object.entries(r.defines).map(([k, v]) => `-D${k}=${v}`);
   const args = ['-Os', '-Wall', '-Werror', '-static', '-s', '-ffunction-sections', '-fdata-sections', '-Wl,--gc-sections', ...defines, '-o', join(staging, r.output), src, ...(r.libs ?? []).map((l) => `-l${l}`)];
-  const res = await run('gcc', args).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
+  const cc = r.cc ?? 'gcc';
+  const res = await run(cc, args).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
   if (res.code !== 0) {
-    throw new FetchError(`gcc failed for ${r.output}:\n${tail(res.stderr, 10).join('\n')}`, 'run `npm run setup` (it installs gcc and libmbedtls-dev)');
+    throw new FetchError(`${cc} failed for ${r.output}:\n${tail(res.stderr, 10).join('\n')}`, 'run `npm run setup` (it installs gcc, musl-tools and libmbedtls-dev)');
   }
 }
 
@@ -140,11 +165,11 @@ async function buildLocalGo(r: LocalGoRecipe, ctx: FetchContext, staging: string
   await ctx.go.build(join(PACKAGE_ROOT, r.dir), ['-trimpath', '-ldflags', ldflags, '-o', join(staging, r.output), '.'], { what: r.output });
 }
 
-function releaseBase(ctx: FetchContext, g: Group): string {
+function releaseBase(ctx: FetchContext, g: AnyGroup): string {
   return `${ctx.config.binaries.releaseURL!.replace(/\/+$/, '')}/${g.id}/${g.version}`;
 }
 
-async function fromRelease(g: Group, ctx: FetchContext, staging: string, update: (d: string) => void): Promise<void> {
+async function fromRelease(g: AnyGroup, ctx: FetchContext, staging: string, update: (d: string) => void): Promise<void> {
   const rel = g.release;
   if (!rel) throw new FetchError(`${g.id} has no release archive`, 'use binaries.source: go for it');
   const base = releaseBase(ctx, g);

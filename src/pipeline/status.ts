@@ -10,6 +10,7 @@ import type { ClusterPlan, NodePlan } from '../plan/types.js';
 import type { NodeHost, NodeProvider } from '../providers/types.js';
 import { KubeClient, credentialsFromKubeconfig } from '../runtime/kube.js';
 import type { StateDir } from '../runtime/state.js';
+import { judgeMesh, parseNodeStatus } from './bgp-status.js';
 import { adminKubeconfigPath, type ClusterHandle } from './cluster.js';
 import { inspectServices, judgeService, serviceLogs } from './node-ops.js';
 
@@ -24,7 +25,7 @@ export interface Check {
   logs?: string[];
 }
 
-async function nodeChecks(provider: NodeProvider | undefined, cluster: string, node: NodePlan): Promise<Check[]> {
+async function nodeChecks(provider: NodeProvider | undefined, plan: ClusterPlan, node: NodePlan): Promise<Check[]> {
   if (!provider) {
     return [{ scope: node.name, name: 'services', ok: true, skipped: true, detail: 'not a node k8s-img started: run `docker compose ps` on the machine for per-service health' }];
   }
@@ -32,7 +33,7 @@ async function nodeChecks(provider: NodeProvider | undefined, cluster: string, n
   try {
     host = await provider.connect(node.name);
   } catch (e) {
-    return [{ scope: node.name, name: 'node', ok: false, detail: (e as Error).message, url: provider.kind === 'local' ? `docker://${names.node(cluster, node.name)}` : `ssh://${node.address}` }];
+    return [{ scope: node.name, name: 'node', ok: false, detail: (e as Error).message, url: provider.kind === 'local' ? `docker://${names.node(plan.cluster, node.name)}` : `ssh://${node.address}` }];
   }
   const found = await inspectServices(host, node.services);
   const checks: Check[] = [];
@@ -41,7 +42,18 @@ async function nodeChecks(provider: NodeProvider | undefined, cluster: string, n
     const base = { scope: node.name, name: s.name, ok, detail, ...(s.health ? { url: s.health.url } : {}) };
     checks.push(ok ? base : { ...base, logs: await serviceLogs(host, s.name) });
   }
+  if (plan.networking.calicoBackend === 'bgp') checks.push(await bgpCheck(host, plan, node));
   return checks;
+}
+
+/** The tutorial's `calicoctl node status`, run in the node's calico-node container. */
+async function bgpCheck(host: NodeHost, plan: ClusterPlan, node: NodePlan): Promise<Check> {
+  const container = names.service('calico-node');
+  const base = { scope: node.name, name: 'BGP peers', url: `docker exec ${container} calicoctl node status` };
+  const r = await host.exec(['docker', 'exec', container, 'calicoctl', 'node', 'status']).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
+  if (r.code !== 0) return { ...base, ok: false, detail: 'calicoctl node status failed', logs: `${r.stdout}${r.stderr}`.trim().split('\n').filter(Boolean) };
+  const verdict = judgeMesh(plan, node, parseNodeStatus(r.stdout));
+  return { ...base, ...verdict, ...(verdict.ok ? {} : { logs: r.stdout.trim().split('\n') }) };
 }
 
 /** etcd's /health on each member's client URL, as `etcdctl endpoint health` does (with the apiserver's etcd client certificate). */
@@ -96,11 +108,12 @@ async function apiChecks(kube: KubeClient, plan: ClusterPlan): Promise<Check[]> 
     const a = obj?.metadata.annotations ?? {};
     const tunnel = a['projectcalico.org/IPv4VXLANTunnelAddr'];
     const vxlan = plan.networking.calicoBackend === 'vxlan';
+    const as = a['projectcalico.org/ASNumber'];
     checks.push({
       scope: n.name,
       name: 'calico node',
-      ok: Boolean(a['projectcalico.org/IPv4Address']) && (!vxlan || Boolean(tunnel)),
-      detail: `address ${a['projectcalico.org/IPv4Address'] ?? 'none'}${vxlan ? `, VXLAN tunnel ${tunnel ?? 'none'}` : ''}`,
+      ok: Boolean(a['projectcalico.org/IPv4Address']) && (vxlan ? Boolean(tunnel) : as === String(plan.networking.asNumber)),
+      detail: `address ${a['projectcalico.org/IPv4Address'] ?? 'none'}${vxlan ? `, VXLAN tunnel ${tunnel ?? 'none'}` : `, AS ${as ?? 'none'}`}`,
     });
   }
 
@@ -132,7 +145,7 @@ async function apiChecks(kube: KubeClient, plan: ClusterPlan): Promise<Check[]> 
 export async function clusterStatus(cluster: ClusterHandle, provider: NodeProvider | undefined): Promise<{ plan: ClusterPlan; checks: Check[] }> {
   const plan = planCluster(cluster.config);
   const checks: Check[] = [];
-  checks.push(...(await Promise.all(plan.nodes.map((n) => nodeChecks(provider, plan.cluster, n)))).flat());
+  checks.push(...(await Promise.all(plan.nodes.map((n) => nodeChecks(provider, plan, n)))).flat());
   checks.push(...(await etcdChecks(plan, cluster.state)));
   const kubeconfig = adminKubeconfigPath(cluster.state);
   if (!existsSync(kubeconfig)) {

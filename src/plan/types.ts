@@ -14,6 +14,7 @@ export const IMAGE_IDS = [
   'kubelet',
   'kube-proxy',
   'calico-node',
+  'calico-kube-controllers',
   'kubectl',
   'host-prep',
   'registry',
@@ -37,6 +38,7 @@ export type ServiceName =
   | 'kubelet'
   | 'kube-proxy'
   | 'calico-node'
+  | 'calico-kube-controllers'
   | 'api-lb';
 
 export interface PortPlan {
@@ -66,6 +68,8 @@ export interface HealthPlan {
 export interface PrivilegesPlan {
   privileged: boolean;
   pidHost: boolean;
+  /** uid:gid the service runs as, when not the image's user. */
+  user?: string;
   capDrop: string[];
   readOnlyRootfs: boolean;
   noNewPrivileges: boolean;
@@ -118,6 +122,8 @@ export interface ClusterPlan {
     nodePortRange: string;
     calicoBackend: string;
     mtu: number;
+    /** The AS of every node's BIRD (bgp backend). */
+    asNumber: number;
   };
   /** url: the first control plane (admin kubeconfig); nodeEndpoint: every node's api-lb, over all `addresses`. */
   apiServer: { url: string; nodeEndpoint: string; addresses: string[] };

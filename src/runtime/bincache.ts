@@ -3,7 +3,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BinaryName } from '../plan/images.js';
 
 export interface BinaryInfo {
   path: string;
@@ -15,7 +14,7 @@ export interface GroupManifest {
   group: string;
   version: string;
   source: string;
-  binaries: Partial<Record<BinaryName, { sha256: string; size: number }>>;
+  binaries: Partial<Record<string, { sha256: string; size: number }>>;
   details: Record<string, string>;
 }
 
@@ -56,7 +55,7 @@ export class BinaryCache {
   }
 
   /** Checksums the staged binaries, writes the manifest and moves the entry into place. */
-  async commit(staging: string, m: Omit<GroupManifest, 'binaries'>, names: BinaryName[]): Promise<Record<string, BinaryInfo>> {
+  async commit(staging: string, m: Omit<GroupManifest, 'binaries'>, names: readonly string[]): Promise<Record<string, BinaryInfo>> {
     const binaries: GroupManifest['binaries'] = {};
     for (const n of names) {
       const p = join(staging, n);

@@ -12,6 +12,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Called for each line the program writes (stdout and stderr). */
   onLine?: (line: string) => void;
+  /** Called for every chunk of output as it arrives (stdout and stderr), lines or not. */
+  onData?: (chunk: string) => void;
   input?: string;
 }
 
@@ -29,10 +31,12 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     const errCarry = { rest: '' };
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
       stdout += c;
+      opts.onData?.(c);
       lines(c, outCarry);
     });
     child.stderr.setEncoding('utf8').on('data', (c: string) => {
       stderr += c;
+      opts.onData?.(c);
       lines(c, errCarry);
     });
     child.on('error', reject);

@@ -8,9 +8,17 @@ export interface GoEnv {
   proxy?: string;
 }
 
+export interface BuildOptions {
+  cgo?: boolean;
+  onPackage?: (pkg: string) => void;
+  what: string;
+}
+
 export interface ModuleInfo {
   dir: string;
   goMod: string;
+  /** The zip's h1: hash (go.sum), as `go mod download` verified it. */
+  sum?: string;
 }
 
 export class GoToolchain {
@@ -35,7 +43,7 @@ export class GoToolchain {
   /** `go mod download` one module; returns its extracted folder and go.mod text. */
   async download(module: string, version: string, cwd: string): Promise<ModuleInfo> {
     const r = await run('go', ['mod', 'download', '-json', `${module}@${version}`], { cwd, env: this.vars() });
-    let info: { Dir?: string; GoMod?: string; Error?: string } = {};
+    let info: { Dir?: string; GoMod?: string; Sum?: string; Error?: string } = {};
     try {
       info = JSON.parse(r.stdout) as typeof info;
     } catch {
@@ -47,11 +55,11 @@ export class GoToolchain {
         'check that GOPROXY (or binaries.goproxy) points at a reachable proxy or mirror that serves this version',
       );
     }
-    return { dir: info.Dir, goMod: readFileSync(info.GoMod, 'utf8') };
+    return { dir: info.Dir, goMod: readFileSync(info.GoMod, 'utf8'), ...(info.Sum ? { sum: info.Sum } : {}) };
   }
 
   /** `go build -v`; progress gets one call per compiled package. */
-  async build(cwd: string, args: string[], opts: { cgo?: boolean; onPackage?: (pkg: string) => void; what: string }): Promise<void> {
+  async build(cwd: string, args: string[], opts: BuildOptions): Promise<void> {
     const r = await run('go', ['build', '-v', ...args], {
       cwd,
       env: this.vars({ CGO_ENABLED: opts.cgo ? '1' : '0' }),
@@ -59,8 +67,30 @@ export class GoToolchain {
         if (/^[\w.\-/]+$/.test(l)) opts.onPackage?.(l);
       },
     });
-    if (r.code !== 0) {
-      throw new FetchError(`go build of ${opts.what} failed:\n${tail(r.stderr, 20).join('\n')}`, 'see the compiler output above; a Go newer than the module declares may be needed (GOTOOLCHAIN)');
-    }
+    if (r.code !== 0) throw buildFailed('go build', opts.what, r.stderr);
   }
+
+  /**
+   * `go test -c`: a test binary. `go test` has no -v for packages, so progress comes from
+   * -x (each compile command names its package); a failure is compiled again without -x
+   * (everything else is cached by then) to report the compiler's own words.
+   */
+  async testBuild(cwd: string, args: string[], opts: BuildOptions): Promise<void> {
+    const env = this.vars({ CGO_ENABLED: opts.cgo ? '1' : '0' });
+    const r = await run('go', ['test', '-c', '-x', ...args], {
+      cwd,
+      env,
+      onLine: (l) => {
+        const pkg = /\/compile .* -p (\S+)/.exec(l)?.[1];
+        if (pkg) opts.onPackage?.(pkg);
+      },
+    });
+    if (r.code === 0) return;
+    const again = await run('go', ['test', '-c', ...args], { cwd, env });
+    throw buildFailed('go test -c', opts.what, again.code === 0 ? r.stderr : again.stderr);
+  }
+}
+
+function buildFailed(command: string, what: string, stderr: string): FetchError {
+  return new FetchError(`${command} of ${what} failed:\n${tail(stderr, 20).join('\n')}`, 'see the compiler output above; a Go newer than the module declares may be needed (GOTOOLCHAIN)');
 }

@@ -30,3 +30,8 @@ export function stateDir(configPath: string, cluster: string): string {
 export function localStateRoot(): string {
   return resolve(process.env.K8S_IMG_STATE ?? join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'k8s-img'));
 }
+
+/** The Debian archive root filesystems and source tarballs come from. */
+export function debianMirror(): string {
+  return process.env.K8S_IMG_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
+}

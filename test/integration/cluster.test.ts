@@ -10,17 +10,11 @@ import { adminKubeconfigPath, clusterLabels, names, openLocalCluster } from '../
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../../src/runtime/kube.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { runCli } from '../helpers/cli.js';
-import { IT_IMAGES, ensureImages, fixtureConfig, testName, testNet, writeTestCluster } from './harness.js';
+import { IT_IMAGES, ensureImages, fixtureConfig, testName, testNet, tutorialNodes, writeTestCluster } from './harness.js';
 
 const NAME = testName('secure');
 const NET = testNet(0);
-const configPath = writeTestCluster(
-  NAME,
-  `  - { name: sm1, address: ${NET}.206, roles: [control-plane] }
-  - { name: sw1, address: ${NET}.207, roles: [worker, etcd] }
-  - { name: sw2, address: ${NET}.208, roles: [worker] }
-`,
-);
+const configPath = writeTestCluster(NAME, tutorialNodes(NET));
 const WORKLOAD = `${IT_IMAGES}/workload:v1.37.2`;
 const docker = new DockerEngine();
 let kube: KubeClient;
