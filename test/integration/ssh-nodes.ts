@@ -12,7 +12,10 @@ import { silentReporter } from '../../src/pipeline/progress.js';
 import { ROOTFS } from '../../src/plan/bases.js';
 import { LABEL, TEST_LABEL, clusterLabels } from '../../src/plan/names.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
+import { KubeClient, credentialsFromKubeconfig } from '../../src/runtime/kube.js';
 import { PACKAGE_ROOT, cacheDir } from '../../src/runtime/paths.js';
+import { runInProcess } from '../helpers/cli.js';
+import { IT_IMAGES } from './harness.js';
 
 const SSH_ROOTFS = { id: 'ssh-node', suite: ROOTFS.node.suite, packages: [...ROOTFS.node.packages, 'openssh-server'], purpose: 'a test machine: Debian with Docker, Compose v2 and sshd' };
 
@@ -111,4 +114,36 @@ export function knownHostsText(keys: SshMachines, nodes: { name: string; address
 export async function stackState(docker: DockerEngine, machine: string): Promise<Record<string, string>> {
   const r = await docker.exec(machine, ['sh', '-c', 'docker ps -aq --filter label=io.k8s-img.component | xargs -r docker inspect --format "{{.Name}} {{.Id}} {{.State.StartedAt}}"']);
   return Object.fromEntries(r.stdout.trim().split('\n').filter(Boolean).map((l) => { const [name, ...rest] = l.split(' '); return [name!, rest.join(' ')]; }));
+}
+
+/** A cluster.yaml of SSH machines written into the keys' folder, and its own known_hosts. */
+export interface TestCluster {
+  name: string;
+  net: string;
+  dir: string;
+  file: string;
+  knownHosts: string;
+  nodes: { name: string; address: string; roles: string }[];
+}
+
+export function testCluster(keys: SshMachines, name: string, net: string, nodes: TestCluster['nodes']): TestCluster {
+  const c = { name, net, dir: keys.dir, file: join(keys.dir, `${name}.yaml`), knownHosts: join(keys.dir, `${name}.known_hosts`), nodes };
+  writeConfig(keys, c, nodes);
+  return c;
+}
+
+export function writeConfig(keys: SshMachines, c: TestCluster, nodes: TestCluster['nodes']): void {
+  writeFileSync(
+    c.file,
+    `apiVersion: k8s-img/v1alpha1\nkind: Cluster\nname: ${c.name}\nssh: { user: root, identityFile: ${keys.identityFile} }\nnodes:\n${nodes.map((n) => `  - { name: ${n.name}, address: ${n.address}, roles: [${n.roles}] }\n`).join('')}images: { prefix: ${IT_IMAGES} }\n`,
+  );
+}
+
+/** The CLI in this process, with the cluster's file (and its known_hosts for commands that go over SSH). */
+export const k8s = (c: TestCluster, ...args: string[]) => runInProcess([...args, '-c', c.file, ...(args[0] === 'verify' ? [] : ['--known-hosts', c.knownHosts])]);
+export const inMachine = (docker: DockerEngine, c: TestCluster, node: string, cmd: string) => docker.exec(machineName(c.name, node), ['sh', '-c', cmd]);
+export const show = (r: { code: number; stdout: string; stderr: string }) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
+
+export function kube(c: TestCluster): KubeClient {
+  return new KubeClient(credentialsFromKubeconfig(join(c.dir, '.k8s-img', c.name, 'kubeconfig')));
 }
