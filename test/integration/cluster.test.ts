@@ -48,7 +48,7 @@ describe('local cluster, secure mode', () => {
   it('k8s-img up brings three nodes to Ready with CoreDNS', () => {
     const r = cli('up');
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    assert.match(r.stdout, /Cluster "itsecure" is up \(secure mode\): 3 nodes Ready \(sm1, sw1, sw2\), CoreDNS ready/);
+    assert.match(r.stdout, new RegExp(`Cluster "${NAME}" is up \\(secure mode\\): 3 nodes Ready \\(sm1, sw1, sw2\\), CoreDNS ready`));
     const { state } = openLocalCluster(configPath);
     kube = new KubeClient(credentialsFromKubeconfig(adminKubeconfigPath(state)));
   });
