@@ -4,7 +4,8 @@
 //   2. `deploy` again with nothing changed (in-process and as a command);
 //   3. three control planes, one machine stopped: how long API requests through another
 //      node's load balancer fail (a request every 100 ms, each on a new connection).
-//   npm run bench:deploy    (K8S_IMG_BENCH_NETS="250,251,252" picks the /24s; K8S_IMG_BENCH_IMAGES the image prefix)
+//   npm run bench:deploy    (K8S_IMG_BENCH_NETS="250,251,252" picks the /24s, K8S_IMG_BENCH_PREFIX the image
+//   prefix, K8S_IMG_BENCH_NAME the start of the cluster names: for a shared machine)
 // Prints a Markdown report and writes it to test/bench/deploy-results.md.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -26,7 +27,7 @@ import { knownHostsText, loginKey, machineName, sshNodeImage, startMachines } fr
 import { BIN } from '../helpers/cli.js';
 
 const nets = (process.env.K8S_IMG_BENCH_NETS ?? '250,251,252').split(',').map((n) => `192.168.${n.trim()}`);
-const prefix = process.env.K8S_IMG_BENCH_IMAGES ?? 'k8s-img';
+const prefix = process.env.K8S_IMG_BENCH_PREFIX ?? 'k8s-img';
 const docker = new DockerEngine();
 const lines: string[] = [];
 const say = (l = '') => {
@@ -47,7 +48,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'k8s-img-bench-deploy-'));
   const keys = loginKey();
   const sshBlock = `ssh: { user: root, identityFile: ${keys.identityFile} }\n`;
-  const names = { local: 'benchup', ssh: 'benchssh', ha: 'benchha' };
+  const tag = process.env.K8S_IMG_BENCH_NAME ?? 'bench';
+  const names = { local: `${tag}up`, ssh: `${tag}ssh`, ha: `${tag}ha` };
   for (const n of Object.values(names)) await docker.removeLabelled(clusterLabels(n));
   const config = parseClusterConfig(yaml(names.local, tutorial(nets[0]!))).config;
   await fetchAndBuild(config, silentReporter, docker); // images built before anything is timed

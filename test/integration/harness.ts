@@ -25,7 +25,7 @@ export const TEST_LABELS = { 'io.k8s-img.managed': 'true', 'io.k8s-img.test': 't
  * K8S_IMG_IT_IMAGES="it9" (image prefix). CI leaves them unset.
  */
 const NETS = (process.env.K8S_IMG_IT_NETS ?? '240,241,242,243').split(',').map((n) => Number(n.trim()));
-export const IT_IMAGES = process.env.K8S_IMG_IT_IMAGES ?? 'k8s-img';
+export const IT_IMAGES = process.env.K8S_IMG_IT_IMAGES ?? process.env.K8S_IMG_TEST_PREFIX ?? 'k8s-img';
 
 /** The first three octets of the suite's `i`-th node network, e.g. "192.168.240". */
 export function testNet(i: number): string {
