@@ -8,7 +8,7 @@
 //   prefix, K8S_IMG_BENCH_NAME the start of the cluster names: for a shared machine)
 // Prints a Markdown report and writes it to test/bench/deploy-results.md.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,6 +123,7 @@ async function main(): Promise<void> {
     say(`load average at the end: ${load()}`);
   } finally {
     for (const n of Object.values(names)) await docker.removeLabelled(clusterLabels(n));
+    for (const d of [dir, keys.dir]) rmSync(d, { recursive: true, force: true }); // state folders: bundles, image archives
   }
   writeFileSync(join(PACKAGE_ROOT, 'test', 'bench', 'deploy-results.md'), `${lines.join('\n')}\n`);
 }

@@ -5,7 +5,7 @@
 // with three control planes (a lost machine, an etcd member removed) are in
 // test/long/ssh-ha.test.ts.
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hostResolvers, openCluster } from '../../src/pipeline/cluster.js';
@@ -46,6 +46,7 @@ before(async () => {
 after(async () => {
   admin?.close();
   await docker.removeLabelled(clusterLabels(tutorial.name));
+  rmSync(keys.dir, { recursive: true, force: true }); // the state folder: bundles and image archives
 });
 
 describe('deploy over SSH: the tutorial\'s three machines', () => {

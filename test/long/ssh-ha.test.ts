@@ -4,7 +4,7 @@
 // through the other two), then an etcd member removed from the three. `npm run test:long`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
@@ -35,6 +35,7 @@ before(async () => {
 
 after(async () => {
   await docker.removeLabelled(clusterLabels(ha.name));
+  rmSync(keys.dir, { recursive: true, force: true }); // the state folder: bundles and image archives
 });
 
 describe('HA: three control planes and three etcd members', () => {
