@@ -17,6 +17,8 @@ export interface BuildOptions {
 export interface ModuleInfo {
   dir: string;
   goMod: string;
+  /** The module's go.sum hash (h1:...). */
+  sum?: string;
 }
 
 export class GoToolchain {
@@ -41,7 +43,7 @@ export class GoToolchain {
   /** `go mod download` one module; returns its extracted folder and go.mod text. */
   async download(module: string, version: string, cwd: string): Promise<ModuleInfo> {
     const r = await run('go', ['mod', 'download', '-json', `${module}@${version}`], { cwd, env: this.vars() });
-    let info: { Dir?: string; GoMod?: string; Error?: string } = {};
+    let info: { Dir?: string; GoMod?: string; Sum?: string; Error?: string } = {};
     try {
       info = JSON.parse(r.stdout) as typeof info;
     } catch {
@@ -53,7 +55,13 @@ export class GoToolchain {
         'check that GOPROXY (or binaries.goproxy) points at a reachable proxy or mirror that serves this version',
       );
     }
-    return { dir: info.Dir, goMod: readFileSync(info.GoMod, 'utf8') };
+    return { dir: info.Dir, goMod: readFileSync(info.GoMod, 'utf8'), ...(info.Sum ? { sum: info.Sum } : {}) };
+  }
+
+  /** `go version -m FILE`: the build info of a Go binary, or undefined for any other file. */
+  async buildInfo(file: string): Promise<string | undefined> {
+    const r = await run('go', ['version', '-m', file], { env: this.vars() }).catch(() => undefined);
+    return r && r.code === 0 ? r.stdout : undefined;
   }
 
   /** `go build -v`; progress gets one call per compiled package. */
