@@ -1,10 +1,13 @@
 // k8s-img-workload: the small test workload `k8s-img verify` runs in pods.
 // Standard library only, so it builds offline with no module downloads.
 //
-//	serve              HTTP on :8080 and UDP echo on :8081, both answer the pod's hostname
+//	serve              HTTP on :8080 and UDP echo on :8081, both answer the pod's hostname;
+//	                   TCP on :8082 counts what it receives (throughput), :8083 echoes (latency)
 //	http URL           GET URL until it answers 200 (or -timeout), print the body
 //	udp HOST:PORT      send a datagram until one comes back, print it
 //	resolve NAME       look NAME up with the pod's resolver, print the addresses
+//	throughput HOST    send to HOST:8082 for -duration, print what arrived per second
+//	latency HOST       -count round trips of 64 bytes to HOST:8083, print percentiles
 //	version
 package main
 
@@ -29,6 +32,8 @@ func main() {
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to retry")
+	duration := fs.Duration("duration", 10*time.Second, "throughput: how long to send")
+	count := fs.Int("count", 2000, "latency: how many round trips")
 	_ = fs.Parse(os.Args[2:])
 	arg := fs.Arg(0)
 	var err error
@@ -41,6 +46,10 @@ func main() {
 		err = retry(*timeout, func() (string, error) { return udpPing(arg) })
 	case "resolve":
 		err = retry(*timeout, func() (string, error) { return resolve(arg) })
+	case "throughput":
+		err = throughput(net.JoinHostPort(arg, "8082"), *duration)
+	case "latency":
+		err = latency(net.JoinHostPort(arg, "8083"), *count)
 	case "version":
 		fmt.Printf("k8s-img-workload %s\n", version)
 	default:
@@ -68,8 +77,10 @@ func serve() error {
 			}
 		}
 	}()
+	go serveTCP(":8082", countBytes)
+	go serveTCP(":8083", echo)
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, host) })
-	fmt.Printf("serving %s on :8080/tcp and :8081/udp\n", host)
+	fmt.Printf("serving %s on :8080/tcp, :8081/udp, :8082/tcp (sink), :8083/tcp (echo)\n", host)
 	return http.ListenAndServe(":8080", nil)
 }
 

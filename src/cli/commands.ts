@@ -114,6 +114,16 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/conformance.js'),
   },
   {
+    command: 'cis',
+    describe: 'check the cluster against the CIS Kubernetes Benchmark: kube-bench on every node, per target PASS/FAIL/WARN',
+    builder: (y) =>
+      y
+        .option('config', localConfigOption('cluster configuration (default: the local cluster)'))
+        .option('out', { alias: 'o', type: 'string', requiresArg: true, describe: "also write kube-bench's output per node and the report into DIR" })
+        .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
+    load: () => import('./commands/cis.js'),
+  },
+  {
     command: 'certs <action>',
     describe: 'secure mode: `check` lists every certificate with its expiry; `renew` re-issues the leaves (CAs and keys stay)',
     builder: (y) =>

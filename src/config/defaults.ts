@@ -1,6 +1,6 @@
 // Defaulting: the written config (optional keys) → the resolved config (every key set).
 // The defaults are the tutorial's values.
-import type { BinarySource, ClusterConfig, NodeConfig, SecurityMode } from './schema.js';
+import type { BinarySource, ClusterConfig, NodeConfig, PodSecurityLevel, SecurityMode } from './schema.js';
 import { DEFAULT_RELEASE } from './versions.js';
 
 export const DEFAULTS = {
@@ -11,9 +11,18 @@ export const DEFAULTS = {
   // Upstream's range: the conformance suite creates NodePorts only inside it. The
   // tutorial's 20000-40000 stays available through networking.nodePortRange.
   nodePortRange: '30000-32767',
+  // VXLAN works wherever nodes reach each other over UDP, also across routed (L3)
+  // networks; BGP without encapsulation (the tutorial's) needs nodes on one L2
+  // network or routers that peer with Calico.
   calicoBackend: 'vxlan',
-  calicoMTU: 1450,
+  /** Node MTU 1500 minus VXLAN's 50 bytes; BGP routes carry pods' packets unchanged. */
+  calicoMTU: { vxlan: 1450, bgp: 1500 },
+  /** Calico's default AS (a private one), as the tutorial's mesh had. */
+  calicoAS: 64512,
   securityMode: 'secure' as SecurityMode,
+  // Baseline stops known privilege escalations and still runs ordinary workloads;
+  // restricted (the hardened profile) is reported to the user and the audit log.
+  podSecurity: { enforce: 'baseline' as PodSecurityLevel, warn: 'restricted' as PodSecurityLevel, audit: 'restricted' as PodSecurityLevel },
   imagePrefix: 'k8s-img',
   binarySource: 'go' as BinarySource,
   goproxy: 'https://proxy.golang.org',
@@ -30,9 +39,12 @@ export interface ResolvedConfig {
     dnsDomain: string;
     nodePortRange: string;
     upstreamDNS: string[] | undefined;
-    calico: { backend: 'vxlan' | 'bgp'; mtu: number };
+    calico: { backend: 'vxlan' | 'bgp'; mtu: number; asNumber: number };
   };
-  security: { mode: SecurityMode };
+  security: {
+    mode: SecurityMode;
+    podSecurity: { enforce: PodSecurityLevel; warn: PodSecurityLevel; audit: PodSecurityLevel; exemptNamespaces: string[] };
+  };
   images: { prefix: string; base: string | undefined };
   binaries: { source: BinarySource; dir: string | undefined; releaseURL: string | undefined; goproxy: string | undefined };
 }
@@ -52,10 +64,19 @@ export function resolveDefaults(c: ClusterConfig): ResolvedConfig {
       upstreamDNS: n.upstreamDNS,
       calico: {
         backend: n.calico?.backend ?? DEFAULTS.calicoBackend,
-        mtu: n.calico?.mtu ?? DEFAULTS.calicoMTU,
+        mtu: n.calico?.mtu ?? DEFAULTS.calicoMTU[n.calico?.backend ?? DEFAULTS.calicoBackend],
+        asNumber: n.calico?.asNumber ?? DEFAULTS.calicoAS,
       },
     },
-    security: { mode: c.security?.mode ?? DEFAULTS.securityMode },
+    security: {
+      mode: c.security?.mode ?? DEFAULTS.securityMode,
+      podSecurity: {
+        enforce: c.security?.podSecurity?.enforce ?? DEFAULTS.podSecurity.enforce,
+        warn: c.security?.podSecurity?.warn ?? DEFAULTS.podSecurity.warn,
+        audit: c.security?.podSecurity?.audit ?? DEFAULTS.podSecurity.audit,
+        exemptNamespaces: c.security?.podSecurity?.exemptNamespaces ?? [],
+      },
+    },
     images: { prefix: c.images?.prefix ?? DEFAULTS.imagePrefix, base: c.images?.base },
     binaries: {
       source: c.binaries?.source ?? DEFAULTS.binarySource,

@@ -1,7 +1,7 @@
 // Cross-field rules over the resolved configuration. Each rule pushes problems;
 // none stops at the first, so the user sees everything wrong in one run.
 import type { Problem } from '../errors.js';
-import type { ResolvedConfig } from './defaults.js';
+import { DEFAULTS, type ResolvedConfig } from './defaults.js';
 import { broadcast, contains, enclosing, nth, overlaps, parseCidr, parseIPv4, specialUse, type Cidr } from './net.js';
 import { ABSOLUTE_PATH, DNS_DOMAIN, DNS_LABEL, IMAGE_PREFIX, IMAGE_REFERENCE, URL_PATTERN, quote } from './patterns.js';
 import { SUPPORTED_RELEASES, findRelease } from './versions.js';
@@ -18,6 +18,7 @@ export function checkRules(c: ResolvedConfig): Problem[] {
   checkNodes(c, push);
   checkNetworks(c, push);
   checkSources(c, push);
+  checkPodSecurity(c, push);
   return problems;
 }
 
@@ -147,15 +148,21 @@ function checkNetworks(c: ResolvedConfig, push: Push): void {
     else if (special) push(`networking.upstreamDNS[${i}]`, `${s} is ${special}: CoreDNS cannot forward to it`, 'list a resolver on the node network, e.g. 192.168.232.1');
   });
 
-  const mtu = net.calico.mtu;
-  if (!Number.isInteger(mtu)) push('networking.calico.mtu', `${mtu} is not a whole number`, 'use the node MTU minus 50 for VXLAN, e.g. 1450');
-  else if (mtu < 576 || mtu > 9000) push('networking.calico.mtu', `${mtu} is outside 576-9000`, 'use the node MTU minus 50 for VXLAN, e.g. 1450');
-  if (net.calico.backend === 'bgp') {
-    push(
-      'networking.calico.backend',
-      'bgp needs Calico\'s own BIRD build, which cannot be made from the Go module proxy (it is C from GitHub)',
-      'use vxlan (works on every kernel with VXLAN; this is what the tutorial\'s BGP mesh becomes)',
-    );
+  checkCalico(c, push);
+}
+
+function checkCalico(c: ResolvedConfig, push: Push): void {
+  const { backend, mtu, asNumber } = c.networking.calico;
+  const mtuHint = backend === 'bgp' ? 'use the node MTU (no encapsulation), e.g. 1500' : 'use the node MTU minus 50 for VXLAN, e.g. 1450';
+  if (!Number.isInteger(mtu)) push('networking.calico.mtu', `${mtu} is not a whole number`, mtuHint);
+  else if (mtu < 576 || mtu > 9000) push('networking.calico.mtu', `${mtu} is outside 576-9000`, mtuHint);
+  if (!Number.isInteger(asNumber) || asNumber < 1 || asNumber > 4294967295) {
+    push('networking.calico.asNumber', `${asNumber} is not an AS number (a whole number 1-4294967295)`, 'use a private AS, e.g. 64512 (Calico\'s default) or 64512-65534');
+  } else if (backend !== 'bgp' && asNumber !== DEFAULTS.calicoAS) {
+    push('networking.calico.asNumber', `has no effect with backend ${backend}: only BGP uses it`, 'set backend: bgp, or remove asNumber', 'warning');
+  }
+  if (backend === 'bgp' && c.images.base !== undefined) {
+    push('images.base', 'backend bgp runs BIRD 1.6 from the tools base: your image must carry it (with birdc)', 'install Debian bookworm\'s "bird" package in it, or leave images.base out', 'warning');
   }
 }
 
@@ -174,5 +181,16 @@ function checkSources(c: ResolvedConfig, push: Push): void {
   const base = c.images.base;
   if (base !== undefined && !IMAGE_REFERENCE.test(base)) {
     push('images.base', `${quote(base)} is not an image reference`, 'write [registry[:port]/]name[:tag][@sha256:digest] in lowercase, e.g. debian:bookworm-slim');
+  }
+}
+
+function checkPodSecurity(c: ResolvedConfig, push: Push): void {
+  const ps = c.security.podSecurity;
+  ps.exemptNamespaces.forEach((ns, i) => {
+    if (!DNS_LABEL.test(ns)) push(`security.podSecurity.exemptNamespaces[${i}]`, `${quote(ns)} is not a namespace name`, 'use lowercase letters, digits and "-", e.g. "kube-system"');
+  });
+  const changed = ps.exemptNamespaces.length > 0 || (['enforce', 'warn', 'audit'] as const).some((k) => ps[k] !== DEFAULTS.podSecurity[k]);
+  if (c.security.mode === 'simple' && changed) {
+    push('security.podSecurity', 'is only applied in secure mode: simple mode admits every pod', 'remove it, or set security.mode: secure', 'warning');
   }
 }

@@ -11,6 +11,9 @@ export type SecurityMode = (typeof SECURITY_MODES)[number];
 export const BINARY_SOURCES = ['go', 'release', 'dir'] as const;
 export type BinarySource = (typeof BINARY_SOURCES)[number];
 export const CALICO_BACKENDS = ['vxlan', 'bgp'] as const;
+/** Pod Security Standards levels (the PodSecurity admission plugin). */
+export const POD_SECURITY_LEVELS = ['privileged', 'baseline', 'restricted'] as const;
+export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
 
 const node = z.object({
   name: z.string(),
@@ -30,6 +33,8 @@ const networking = z.object({
     .object({
       backend: z.enum(CALICO_BACKENDS).optional(),
       mtu: z.number().optional(), // whole and in range: checked by the rules, in our words
+      /** The BGP autonomous system of every node (bgp backend). */
+      asNumber: z.number().optional(),
     })
     .optional(),
 });
@@ -41,7 +46,20 @@ export const clusterSchema = z.object({
   kubernetesVersion: z.string().optional(),
   nodes: z.array(node).min(1),
   networking: networking.optional(),
-  security: z.object({ mode: z.enum(SECURITY_MODES).optional() }).optional(),
+  security: z
+    .object({
+      mode: z.enum(SECURITY_MODES).optional(),
+      /** Cluster-wide Pod Security defaults (secure mode); namespaces may set their own levels by label. */
+      podSecurity: z
+        .object({
+          enforce: z.enum(POD_SECURITY_LEVELS).optional(),
+          warn: z.enum(POD_SECURITY_LEVELS).optional(),
+          audit: z.enum(POD_SECURITY_LEVELS).optional(),
+          exemptNamespaces: z.array(z.string()).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   images: z
     .object({
       prefix: z.string().optional(),

@@ -12,7 +12,12 @@ const BEFORE: Record<string, string> = {
     ' etcd (a member of the etcd cluster), worker (runs pods). Every node runs',
     ' kubelet, kube-proxy and calico-node.',
   ].join('\n'),
-  security: ' secure: TLS everywhere, RBAC, client certificates (the default).\n simple: the tutorial\'s first flavour: no authentication, for learning only.',
+  security: [
+    ' secure: TLS everywhere, RBAC, client certificates (the default).',
+    ' simple: the tutorial\'s first flavour: no authentication, for learning only.',
+    ' podSecurity (secure mode): Pod Security levels for every namespace that sets none by label',
+    ' (pod-security.kubernetes.io/enforce=...); add exemptNamespaces: [...] to exempt some.',
+  ].join('\n'),
   binaries: [
     ' Where the component binaries come from:',
     '   go      - built here from the Go module proxy (honours GOPROXY / binaries.goproxy)',
@@ -26,7 +31,7 @@ const AFTER: Record<string, string> = {
   'networking.serviceCIDR': ' ClusterIP range; its first address is the "kubernetes" Service',
   'networking.clusterDNS': ' CoreDNS\'s Service IP, inside serviceCIDR',
   'networking.nodePortRange': ' add upstreamDNS: [192.168.232.1] to pick where CoreDNS forwards other names (default: the node\'s resolv.conf)',
-  'networking.calico': ' vxlan works on any kernel with VXLAN (no IPIP or BGP needed)',
+  'networking.calico': ' vxlan works across routed networks too; bgp is the tutorial\'s mesh (nodes on one L2 network, asNumber 64512)',
   images: ' tags are <prefix>/<component>:<version>',
 };
 
@@ -45,9 +50,9 @@ export function starterText(c: ClusterConfig, file: string): string {
       dnsDomain: r.networking.dnsDomain,
       nodePortRange: r.networking.nodePortRange,
       ...(r.networking.upstreamDNS ? { upstreamDNS: r.networking.upstreamDNS } : {}),
-      calico: r.networking.calico,
+      calico: r.networking.calico.backend === 'bgp' ? r.networking.calico : { backend: r.networking.calico.backend, mtu: r.networking.calico.mtu },
     },
-    security: r.security,
+    security: { mode: r.security.mode, podSecurity: { enforce: r.security.podSecurity.enforce, warn: r.security.podSecurity.warn, audit: r.security.podSecurity.audit } },
     images: { prefix: r.images.prefix },
     binaries: { source: r.binaries.source, ...(r.binaries.dir ? { dir: r.binaries.dir } : {}) },
   };

@@ -1,9 +1,11 @@
 // Where every binary comes from, as data: for `go`, a wrapper module and its
 // build; for `release`, the upstream archive and its checksum file. Pure.
 import type { ComponentVersions } from '../config/versions.js';
+import { CIS_TARGETS, GOJQ, KUBE_BENCH } from '../plan/cis.js';
 import type { BinaryName } from '../plan/images.js';
 
-export type GroupId = 'kubernetes' | 'etcd' | 'containerd' | 'runc' | 'registry' | 'calico' | 'cni-plugins' | 'coredns' | 'pause' | 'probe' | 'workload';
+export type GroupId = 'kubernetes' | 'etcd' | 'containerd' | 'runc' | 'registry' | 'calico' | 'cni-plugins' | 'coredns' | 'pause' | 'probe' | 'workload' | 'kube-bench' | 'gojq';
+
 
 /**
  * A Go build through a wrapper module (dependencies' replace directives are ignored, so we copy them).
@@ -13,6 +15,8 @@ export interface GoRecipe<B extends string = BinaryName> {
   kind: 'go';
   module: string;
   version: string;
+  /** The module zip's h1: hash, when pinned here as well as by the checksum database. */
+  sum?: string;
   /** Other modules to require at the same time (etcd's etcdctl and etcdutl). */
   alsoRequire?: [string, string][];
   /** Copy the upstream go.mod's replace block; local-path targets map through this. */
@@ -89,6 +93,8 @@ export interface Group<B extends string = BinaryName, I extends string = GroupId
   binaries: B[];
   go: GoRecipe<B> | CRecipe<B> | LocalGoRecipe | KconfigRecipe<B>;
   release?: ReleaseArchive;
+  /** A tool k8s-img runs itself (not part of any image): fetched by the command that needs it, never by fetch/build/up. */
+  onDemand?: boolean;
 }
 
 /**
@@ -279,7 +285,7 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
       id: 'calico',
       version: v.calico.release.replace(/^v/, ''),
       upstream: 'https://github.com/projectcalico/calico',
-      binaries: ['calico-node', 'calico', 'calico-crds.yaml'],
+      binaries: ['calico-node', 'calico', 'calicoctl', 'calico-kube-controllers', 'check-status', 'calico-crds.yaml'],
       go: {
         kind: 'go',
         module: 'github.com/projectcalico/calico',
@@ -289,13 +295,18 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
         packages: [
           ['github.com/projectcalico/calico/node/cmd/calico-node', 'calico-node'],
           ['github.com/projectcalico/calico/cni-plugin/cmd/calico', 'calico'],
+          ['github.com/projectcalico/calico/calicoctl/calicoctl', 'calicoctl'],
+          ['github.com/projectcalico/calico/kube-controllers/cmd/kube-controllers', 'calico-kube-controllers'],
+          ['github.com/projectcalico/calico/kube-controllers/cmd/check-status', 'check-status'],
         ],
         copyFiles: [['manifests/crds.yaml', 'calico-crds.yaml']],
         ldflags: [
           `-X github.com/projectcalico/calico/node/pkg/lifecycle/startup.VERSION=${v.calico.release}`,
           `-X github.com/projectcalico/calico/node/buildinfo.GitVersion=${v.calico.release}`,
           `-X github.com/projectcalico/calico/node/buildinfo.GitRevision=${v.calico.module.split('-').at(-1)}`,
-          // The CNI plugin's main.VERSION (cni-plugin/Makefile).
+          `-X github.com/projectcalico/calico/calicoctl/calicoctl/commands.VERSION=${v.calico.release}`,
+          `-X github.com/projectcalico/calico/calicoctl/calicoctl/commands/common.VERSION=${v.calico.release}`,
+          // main.VERSION of the CNI plugin, calicoctl and kube-controllers (their Makefiles).
           `-X main.VERSION=${v.calico.release}`,
         ],
       },
@@ -305,6 +316,9 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
         members: [
           ['bin/calico-node', 'calico-node'],
           ['bin/cni/amd64/calico', 'calico'],
+          ['bin/calicoctl/calicoctl-linux-amd64', 'calicoctl'],
+          ['bin/kube-controllers/kube-controllers-linux-amd64', 'calico-kube-controllers'],
+          ['bin/kube-controllers/check-status-linux-amd64', 'check-status'],
           ['manifests/crds.yaml', 'calico-crds.yaml'],
         ],
       },
@@ -385,6 +399,39 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
       binaries: ['k8s-img-workload'],
       go: { kind: 'local-go', dir: 'images/workload', output: 'k8s-img-workload', ldflags: [`-X main.version=${toolVersion}`] },
     },
+    {
+      id: 'kube-bench',
+      version: KUBE_BENCH.version,
+      upstream: 'https://github.com/aquasecurity/kube-bench',
+      binaries: ['kube-bench', ...CIS_TARGETS.map((t) => `cis-${t}.yaml` as const)],
+      onDemand: true,
+      go: {
+        kind: 'go',
+        module: 'github.com/aquasecurity/kube-bench',
+        version: `v${KUBE_BENCH.version}`,
+        sum: KUBE_BENCH.sum,
+        packages: [['github.com/aquasecurity/kube-bench', 'kube-bench']],
+        // Upstream's release build (.goreleaser.yml), without its cfgDir: k8s-img passes its own.
+        tags: ['osusergo', 'netgo', 'static_build'],
+        ldflags: [`-X github.com/aquasecurity/kube-bench/cmd.KubeBenchVersion=v${KUBE_BENCH.version}`],
+        copyFiles: CIS_TARGETS.map((t) => [`cfg/${KUBE_BENCH.benchmark}/${t}.yaml`, `cis-${t}.yaml`]),
+      },
+    },
+    {
+      id: 'gojq',
+      version: GOJQ.version,
+      upstream: 'https://github.com/itchyny/gojq',
+      binaries: ['jq'],
+      onDemand: true,
+      go: {
+        kind: 'go',
+        module: 'github.com/itchyny/gojq',
+        version: `v${GOJQ.version}`,
+        sum: GOJQ.sum,
+        packages: [['github.com/itchyny/gojq/cmd/gojq', 'jq']],
+        ldflags: [`-X github.com/itchyny/gojq/cli.revision=v${GOJQ.version}`],
+      },
+    },
   ];
 }
 
@@ -456,6 +503,9 @@ export function versionCheck(b: BinaryName, v: ComponentVersions): { args: strin
     registry: { args: ['--version'], expect: `v${v.registry}` },
     'calico-node': { args: ['-v'], expect: v.calico.release },
     calico: { args: ['-v'], expect: v.calico.release },
+    // Prints the client version, then fails to reach a datastore: only the output counts.
+    calicoctl: { args: ['version'], expect: v.calico.release },
+    'calico-kube-controllers': { args: ['--version'], expect: v.calico.release },
     coredns: { args: ['-version'], expect: `CoreDNS-${v.coredns}` },
     pause: { args: ['-v'], expect: `pause.c v${v.pause}` },
   };

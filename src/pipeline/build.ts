@@ -123,6 +123,8 @@ export function componentPlan(
       origins.set(to, originOf(b, groups));
     } else if ('script' in e) {
       entries.push(ownFile(to, join(PACKAGE_ROOT, 'images', e.dir ?? id, e.script)));
+    } else if ('file' in e) {
+      entries.push(ownFile(to, join(PACKAGE_ROOT, 'images', id, e.file), 0o644));
     } else {
       entries.push(symlink(to, e.link));
     }

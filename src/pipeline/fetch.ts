@@ -1,7 +1,7 @@
 // fetch: every binary the cluster's images need, by binaries.source, cached by
 // (group, version, source). A second fetch finds everything in the cache.
 import { createHash } from 'node:crypto';
-import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ResolvedConfig } from '../config/defaults.js';
 import { findRelease } from '../config/versions.js';
@@ -39,6 +39,8 @@ export interface FetchContext {
 /** Our own programs are always built here; upstream ones follow binaries.source. */
 function sourceOf(g: AnyGroup, config: ResolvedConfig): 'go' | 'release' | 'dir' | 'local' {
   if (g.id === 'probe' || g.id === 'workload') return 'local';
+  // Tools that run on nodes only for a check (kube-bench) always come from the module proxy.
+  if (g.onDemand) return 'go';
   return config.binaries.source;
 }
 
@@ -64,15 +66,16 @@ function cacheSource(g: AnyGroup, source: string): string {
   if (g.go.kind === 'go' && g.go.main) return `go-${shortHash([BUILD_STYLE, g.go, readFileSync(join(PACKAGE_ROOT, g.go.main), 'utf8')])}`;
   if (g.go.kind === 'local-go') {
     const dir = join(PACKAGE_ROOT, g.go.dir);
-    return `local-${shortHash([BUILD_STYLE, g.go, readFileSync(join(dir, 'main.go'), 'utf8'), readFileSync(join(dir, 'go.mod'), 'utf8')])}`;
+    const sources = readdirSync(dir).filter((f) => f.endsWith('.go') || f === 'go.mod').sort();
+    return `local-${shortHash([BUILD_STYLE, g.go, ...sources.map((f) => readFileSync(join(dir, f), 'utf8'))])}`;
   }
   return `go-${shortHash([BUILD_STYLE, g.go])}`;
 }
 
-/** Fetches every group (or only `only`); returns where each binary is. */
+/** Fetches every group the images need (or only `only`, which may name on-demand tools); returns where each binary is. */
 export async function fetchBinaries(ctx: FetchContext, only?: readonly GroupId[]): Promise<FetchedBinaries> {
   const out: Partial<FetchedBinaries> = {};
-  for (const g of groupsFor(ctx.config).filter((x) => !only || only.includes(x.id))) Object.assign(out, await fetchGroup(ctx, g, sourceOf(g, ctx.config)));
+  for (const g of groupsFor(ctx.config).filter((x) => (only ? only.includes(x.id) : !x.onDemand))) Object.assign(out, await fetchGroup(ctx, g, sourceOf(g, ctx.config)));
   return out as FetchedBinaries;
 }
 
@@ -134,6 +137,12 @@ async function buildGo(g: AnyGroup, r: GoRecipe<string>, ctx: FetchContext, stag
   mkdirSync(work, { recursive: true });
   update(`downloading ${r.module}@${r.version}`);
   const upstream = await ctx.go.download(r.module, r.version, ctx.cache.root);
+  if (r.sum && upstream.sum !== r.sum) {
+    throw new FetchError(
+      `${r.module}@${r.version} from the module proxy has hash ${upstream.sum ?? 'none'}, k8s-img pins ${r.sum}`,
+      'the proxy served other content than the checksum database records: check GOPROXY (or binaries.goproxy); nothing was built',
+    );
+  }
   writeFileSync(join(work, 'go.mod'), wrapperGoMod(r, upstream.goMod, goDirective(upstream.goMod) ?? '1.24'));
   if (r.main) copyFileSync(join(PACKAGE_ROOT, r.main), join(work, 'main.go'));
   let compiled = 0;

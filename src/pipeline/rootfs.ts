@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/defaults.js';
 import { BuildError, K8sImgError } from '../errors.js';
 import type { RootfsSpec } from '../plan/bases.js';
-import { LockError, debKey, formatLock, lockDifferences, lockEpoch, lockMatches, lockTag, parseDebSums, parseInstalled, parseLock, pinnedIncludes, type LockedPackage, type RootfsLock } from '../plan/rootfs-lock.js';
+import { LockError, debKey, formatLock, lockDifferences, lockEpoch, lockMatches, lockTag, mirrorArgs, parseDebSums, parseInstalled, parseLock, pinnedIncludes, type LockedPackage, type RootfsLock } from '../plan/rootfs-lock.js';
 import { LABEL } from '../render/compose.js';
 import { sha256File } from '../runtime/bincache.js';
 import { downloadText } from '../runtime/download.js';
@@ -154,7 +154,7 @@ async function resolveLock(spec: RootfsSpec, ctx: RootfsContext, replaces: strin
         `--customize-hook=${INSTALLED} > ${shellPath(list)}`,
         spec.suite,
         '/dev/null',
-        mirror,
+        ...mirrorArgs(spec.suite, spec.extraSuites, mirror),
       ],
       Math.floor(Date.parse(release.date) / 1000),
       update,
@@ -169,6 +169,7 @@ async function resolveLock(spec: RootfsSpec, ctx: RootfsContext, replaces: strin
     format: 'k8s-img rootfs lock v1',
     id: spec.id,
     suite: spec.suite,
+    ...(spec.extraSuites?.length ? { extraSuites: [...spec.extraSuites] } : {}),
     request: [...spec.packages],
     mirror,
     release,
@@ -214,7 +215,7 @@ async function tarOf(spec: RootfsSpec, lock: RootfsLock, ctx: RootfsContext): Pr
           '--customize-hook=rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*',
           lock.suite,
           tmp,
-          debianMirror(),
+          ...mirrorArgs(lock.suite, lock.extraSuites, debianMirror()),
         ],
         lockEpoch(lock),
         update,

@@ -10,6 +10,7 @@ import type { DockerEngine } from '../runtime/docker.js';
 import { KubeClient, credentialsFromKubeconfig } from '../runtime/kube.js';
 import type { StateDir } from '../runtime/state.js';
 import { LABEL } from '../render/compose.js';
+import { judgeMesh, parseNodeStatus } from './bgp-status.js';
 import { adminKubeconfigPath, clusterLabels, names, type LocalCluster } from './local.js';
 
 export interface Check {
@@ -50,7 +51,18 @@ async function nodeChecks(docker: DockerEngine, plan: ClusterPlan, node: NodePla
     const c = found.get(`k8s-img-${s.name}`);
     checks.push(await serviceCheck(docker, container, node.name, s, c));
   }
+  if (plan.networking.calicoBackend === 'bgp') checks.push(await bgpCheck(docker, container, plan, node));
   return checks;
+}
+
+/** The tutorial's `calicoctl node status`, run in the node's calico-node container. */
+async function bgpCheck(docker: DockerEngine, container: string, plan: ClusterPlan, node: NodePlan): Promise<Check> {
+  const command = ['docker', 'exec', 'k8s-img-calico-node', 'calicoctl', 'node', 'status'];
+  const base = { scope: node.name, name: 'BGP peers', url: `docker exec k8s-img-calico-node calicoctl node status` };
+  const r = await docker.exec(container, command).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
+  if (r.code !== 0) return { ...base, ok: false, detail: 'calicoctl node status failed', logs: `${r.stdout}${r.stderr}`.trim().split('\n').filter(Boolean) };
+  const verdict = judgeMesh(plan, node, parseNodeStatus(r.stdout));
+  return { ...base, ...verdict, ...(verdict.ok ? {} : { logs: r.stdout.trim().split('\n') }) };
 }
 
 async function serviceCheck(docker: DockerEngine, container: string, node: string, s: ServicePlan, c: ContainerState | undefined): Promise<Check> {
@@ -126,11 +138,12 @@ async function apiChecks(kube: KubeClient, plan: ClusterPlan): Promise<Check[]> 
     const a = obj?.metadata.annotations ?? {};
     const tunnel = a['projectcalico.org/IPv4VXLANTunnelAddr'];
     const vxlan = plan.networking.calicoBackend === 'vxlan';
+    const as = a['projectcalico.org/ASNumber'];
     checks.push({
       scope: n.name,
       name: 'calico node',
-      ok: Boolean(a['projectcalico.org/IPv4Address']) && (!vxlan || Boolean(tunnel)),
-      detail: `address ${a['projectcalico.org/IPv4Address'] ?? 'none'}${vxlan ? `, VXLAN tunnel ${tunnel ?? 'none'}` : ''}`,
+      ok: Boolean(a['projectcalico.org/IPv4Address']) && (vxlan ? Boolean(tunnel) : as === String(plan.networking.asNumber)),
+      detail: `address ${a['projectcalico.org/IPv4Address'] ?? 'none'}${vxlan ? `, VXLAN tunnel ${tunnel ?? 'none'}` : `, AS ${as ?? 'none'}`}`,
     });
   }
 

@@ -27,6 +27,23 @@ export const REGISTRY_STORAGE = 'registry-storage';
 export const SBOM_DIR = 'sbom';
 /** containerd and its shims leave the service's cgroup for this one: restarting the service leaves pods running. */
 const CONTAINERD_CGROUP = 'k8s-img-containerd';
+/**
+ * etcd runs as this unprivileged user (CIS 1.1.11/1.1.12: it owns a 0700 data dir).
+ * host-prep creates it on the node as "etcd" (a system uid: log-in screens do not list it).
+ */
+export const ETCD_UID = 379;
+export const ETCD_DATA = '/var/lib/etcd';
+/** Where host-prep sees the etcd service's bundle folder, to hand its keys to the etcd user. */
+const HOST_PREP_ETCD_CONF = '/k8s-img/etcd';
+/** Go's TLS 1.2 suites the CIS benchmark accepts (TLS 1.3 suites are not configurable). */
+export const TLS_CIPHER_SUITES = [
+  'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305',
+  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305',
+];
 
 export interface ComponentDef {
   name: ServiceName;
@@ -37,6 +54,8 @@ export interface ComponentDef {
   /** Only containerd, kubelet, kube-proxy, calico-node and host-prep may be privileged. */
   privileged?: boolean;
   pidHost?: boolean;
+  /** uid:gid to run as (the image's user otherwise). */
+  user?: string;
   /** Root filesystem writable only where the program needs it. */
   writableRootfs?: boolean;
   tmpfs?: string[];
@@ -67,7 +86,7 @@ function etcdArgs(c: NodeContext): string[] {
   const a = c.node.address;
   const args = [
     `--name=${c.node.name}`,
-    '--data-dir=/var/lib/etcd',
+    `--data-dir=${ETCD_DATA}`,
     `--listen-client-urls=${s}://${a}:2379,${s}://127.0.0.1:2379`,
     `--advertise-client-urls=${s}://${a}:2379`,
     `--listen-peer-urls=${s}://${a}:2380`,
@@ -101,11 +120,12 @@ function apiserverArgs(c: NodeContext): string[] {
     `--etcd-servers=${c.etcdEndpoints.join(',')}`,
     `--service-cluster-ip-range=${net.serviceCIDR}`,
     `--service-node-port-range=${net.nodePortRange}`,
-    '--enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,DefaultStorageClass,ResourceQuota,NodeRestriction',
+    // Secure mode: Pod Security (admission.yaml), and no Service may claim external IPs (CVE-2020-8554).
+    `--enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,DefaultStorageClass,ResourceQuota,NodeRestriction${c.secure ? ',PodSecurity,DenyServiceExternalIPs' : ''}`,
     '--allow-privileged=true',
     '--audit-log-path=/var/log/kubernetes/audit.log',
     '--audit-log-maxage=30',
-    '--audit-log-maxbackup=3',
+    '--audit-log-maxbackup=10',
     '--audit-log-maxsize=100',
     `--audit-policy-file=${CONF}/audit-policy.yaml`,
     '--event-ttl=1h',
@@ -113,6 +133,10 @@ function apiserverArgs(c: NodeContext): string[] {
     `--service-account-key-file=${pki('sa.pub')}`,
     `--service-account-signing-key-file=${pki('sa.key')}`,
     '--kubelet-preferred-address-types=InternalIP,Hostname',
+    // Projected tokens live as long as they say (upstream extends them to a year for old clients).
+    '--service-account-extend-token-expiration=false',
+    '--profiling=false',
+    `--tls-cipher-suites=${TLS_CIPHER_SUITES.join(',')}`,
     '--v=1',
   ];
   if (!c.secure) {
@@ -131,6 +155,7 @@ function apiserverArgs(c: NodeContext): string[] {
     ...args,
     `--authentication-config=${CONF}/authentication.yaml`,
     '--authorization-mode=Node,RBAC',
+    `--admission-control-config-file=${CONF}/admission.yaml`,
     `--tls-cert-file=${pki('apiserver.crt')}`,
     `--tls-private-key-file=${pki('apiserver.key')}`,
     `--client-ca-file=${pki('ca.crt')}`,
@@ -151,10 +176,21 @@ function apiserverArgs(c: NodeContext): string[] {
   ];
 }
 
-/** Flags shared by controller-manager and scheduler: their own kubeconfig, delegated authn/z. */
+/**
+ * Flags shared by controller-manager and scheduler: their own kubeconfig, delegated authn/z,
+ * the secure port on 127.0.0.1 only (their health checks run on the node) and no profiling.
+ */
 function delegatedAuthArgs(c: NodeContext): string[] {
   const kc = `${CONF}/kubeconfig`;
-  const args = [`--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`, '--bind-address=0.0.0.0', '--leader-elect=true', '--v=1'];
+  const args = [
+    `--kubeconfig=${kc}`,
+    `--authentication-kubeconfig=${kc}`,
+    `--authorization-kubeconfig=${kc}`,
+    '--bind-address=127.0.0.1',
+    '--profiling=false',
+    '--leader-elect=true',
+    '--v=1',
+  ];
   if (c.secure) args.push(`--client-ca-file=${pki('ca.crt')}`, `--requestheader-client-ca-file=${pki('front-proxy-ca.crt')}`);
   return args;
 }
@@ -176,6 +212,8 @@ function controllerManagerArgs(c: NodeContext): string[] {
     `--service-account-private-key-file=${pki('sa.key')}`,
     '--use-service-account-credentials=true',
     '--controllers=*,bootstrapsigner,tokencleaner',
+    // Finished pods are garbage-collected beyond this many (upstream: 12500).
+    '--terminated-pod-gc-threshold=1000',
   ];
   if (c.secure) {
     args.push(`--root-ca-file=${pki('ca.crt')}`, `--cluster-signing-cert-file=${pki('ca.crt')}`, `--cluster-signing-key-file=${pki('ca.key')}`);
@@ -202,7 +240,10 @@ function kubeletArgs(c: NodeContext): string[] {
 function calicoEnv(c: NodeContext): Record<string, string> {
   const net = c.config.networking;
   const vxlan = net.calico.backend === 'vxlan';
+  // BGP: confd + BIRD in a node-to-node mesh, this AS on every node; pool routes are plain kernel routes.
+  const bgp: Record<string, string> = vxlan ? {} : { AS: String(net.calico.asNumber) };
   return {
+    ...bgp,
     DATASTORE_TYPE: 'kubernetes',
     KUBECONFIG: `${CONF}/kubeconfig`,
     NODENAME: c.node.name,
@@ -223,7 +264,7 @@ function calicoEnv(c: NodeContext): Record<string, string> {
     FELIX_HEALTHHOST: '127.0.0.1',
     FELIX_XDPENABLED: 'false',
     FELIX_BPFENABLED: 'false',
-    FELIX_VXLANMTU: String(net.calico.mtu),
+    ...(vxlan ? { FELIX_VXLANMTU: String(net.calico.mtu) } : {}),
     FELIX_LOGSEVERITYSCREEN: 'info',
     // Without upstream's runit scripts these must be given explicitly (felix defaults to etcdv3).
     FELIX_FELIXHOSTNAME: c.node.name,
@@ -245,15 +286,19 @@ export const COMPONENTS: readonly ComponentDef[] = [
     privileged: true,
     pidHost: true,
     args: () => [],
+    // On etcd members: the etcd user, and its data dir and keys handed to it.
+    env: (c) => (c.has('etcd') ? { K8S_IMG_ETCD_UID: String(ETCD_UID), K8S_IMG_ETCD_DATA: ETCD_DATA, ...(c.secure ? { K8S_IMG_ETCD_CONF: HOST_PREP_ETCD_CONF } : {}) } : {}),
+    volumes: (c) => (c.has('etcd') ? [hostPath(ETCD_DATA), ...(c.secure ? [{ source: './etcd', target: HOST_PREP_ETCD_CONF, readOnly: false }] : [])] : []),
   },
   {
     name: 'etcd',
     image: 'etcd',
-    summary: 'the cluster store; data on the host at /var/lib/etcd',
+    summary: 'the cluster store; data on the host at /var/lib/etcd (user etcd, 0700)',
     runsOn: (c) => c.has('etcd'),
+    user: `${ETCD_UID}:${ETCD_UID}`,
     args: etcdArgs,
     ports: (c) => [port(2379, 'client', c.node.address), port(2380, 'peer', c.node.address), port(2381, 'health/metrics', '127.0.0.1')],
-    volumes: () => [hostPath('/var/lib/etcd')],
+    volumes: () => [hostPath(ETCD_DATA)],
     files: (c) => (c.secure ? [secret('pki/etcd-ca.crt', 'etcd-ca.crt'), ...etcdMemberSecrets(c.node.name)] : []),
     health: () => ({ url: 'http://127.0.0.1:2381/readyz' }),
     dependsOn: [afterHostPrep],
@@ -268,11 +313,11 @@ export const COMPONENTS: readonly ComponentDef[] = [
     ports: () => [port(6443, 'Kubernetes API (TLS)')],
     volumes: () => [hostPath('/var/log/kubernetes')],
     files: (c) => [
-      { path: 'audit-policy.yaml', mode: 0o644, template: 'audit-policy.yaml', data: {} },
+      { path: 'audit-policy.yaml', mode: 0o600, template: 'audit-policy.yaml', data: {} },
       ...(c.secure
         ? []
         : [
-            { path: 'abac-policy.jsonl', mode: 0o644, template: 'abac-policy.jsonl', data: {} },
+            { path: 'abac-policy.jsonl', mode: 0o600, template: 'abac-policy.jsonl', data: {} },
             // Static tokens, as the tutorial's token.csv: they name the components in the audit log.
             {
               path: 'tokens.csv',
@@ -285,7 +330,8 @@ export const COMPONENTS: readonly ComponentDef[] = [
       secret('pki/sa.key', 'sa.key'),
       ...(c.secure
         ? [
-            { path: 'authentication.yaml', mode: 0o644, template: 'authentication-config.yaml', data: {} },
+            { path: 'authentication.yaml', mode: 0o600, template: 'authentication-config.yaml', data: {} },
+            { path: 'admission.yaml', mode: 0o600, template: 'admission-config.yaml', data: c.config.security.podSecurity },
             { path: 'encryption-config.yaml', mode: 0o600, template: 'encryption-config.yaml', data: { key: { $secret: 'encryption.key' } } },
             ...['ca.crt', 'etcd-ca.crt', 'front-proxy-ca.crt'].map((n) => secret(`pki/${n}`, n)),
             ...['apiserver', 'apiserver-kubelet-client', 'apiserver-etcd-client', 'front-proxy-client'].flatMap((n) => [
@@ -308,7 +354,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
     runsOn: (c) => c.has('control-plane'),
     tmpfs: ['/var/run/kubernetes', '/tmp'],
     args: controllerManagerArgs,
-    ports: () => [port(10257, 'health/metrics (TLS)')],
+    ports: () => [port(10257, 'health/metrics (TLS)', '127.0.0.1')],
     files: (c) => [
       ...kubeconfig(c, 'kubeconfig', 'controller-manager'),
       secret('pki/sa.key', 'sa.key'),
@@ -324,7 +370,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
     runsOn: (c) => c.has('control-plane'),
     tmpfs: ['/var/run/kubernetes', '/tmp'],
     args: delegatedAuthArgs,
-    ports: () => [port(10259, 'health/metrics (TLS)')],
+    ports: () => [port(10259, 'health/metrics (TLS)', '127.0.0.1')],
     files: (c) => [
       ...kubeconfig(c, 'kubeconfig', 'scheduler'),
       ...(c.secure ? [secret('pki/front-proxy-ca.crt', 'front-proxy-ca.crt')] : []),
@@ -353,10 +399,12 @@ export const COMPONENTS: readonly ComponentDef[] = [
     ],
     files: (c) => [
       ...kubeconfig(c, 'kubeconfig', 'admin'),
-      { path: 'manifests/rbac.yaml', mode: 0o644, template: 'addons/rbac.yaml', data: { secure: c.secure } },
+      { path: 'manifests/rbac.yaml', mode: 0o600, template: 'addons/rbac.yaml', data: { secure: c.secure } },
+      // Ingress of the system namespaces limited to what they serve (CIS 5.3.2).
+      ...(c.secure ? [{ path: 'manifests/network-policies.yaml', mode: 0o600, template: 'addons/network-policies.yaml', data: { namespaces: ['kube-system', 'kube-public', 'kube-node-lease'] } }] : []),
       {
         path: 'manifests/coredns.yaml',
-        mode: 0o644,
+        mode: 0o600,
         template: 'addons/coredns.yaml',
         data: {
           image: c.images.coredns,
@@ -385,7 +433,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
     files: (c) => [
       {
         path: '10-calico.conflist',
-        mode: 0o644,
+        mode: 0o600,
         template: 'calico-conflist.json',
         data: { node: c.node.name, mtu: c.config.networking.calico.mtu },
       },
@@ -403,7 +451,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
     // `save` and `load` write the storage; the registry only serves it.
     volumes: () => [{ source: `./${REGISTRY_STORAGE}`, target: '/var/lib/registry', readOnly: true }],
     files: (c) => [
-      { path: 'config.yml', mode: 0o644, template: 'registry/config.yml', data: { port: REGISTRY_PORT, secure: c.secure } },
+      { path: 'config.yml', mode: 0o600, template: 'registry/config.yml', data: { port: REGISTRY_PORT, secure: c.secure } },
       ...(c.secure ? [secret('pki/registry.crt', 'registry.crt'), secret('pki/registry.key', 'registry.key')] : []),
     ],
     health: (c) => ({ url: `${c.secure ? 'https' : 'http'}://127.0.0.1:${REGISTRY_PORT}/v2/` }),
@@ -427,13 +475,13 @@ export const COMPONENTS: readonly ComponentDef[] = [
       return [
         {
           path: 'config.toml',
-          mode: 0o644,
+          mode: 0o600,
           template: 'containerd/config.toml',
           data: { socket: CONTAINERD_SOCKET, conf, runc: agentBin('containerd', 'runc'), sandboxImage: c.images.pause },
         },
         {
           path: 'certs.d/_default/hosts.toml',
-          mode: 0o644,
+          mode: 0o600,
           template: 'containerd/hosts.toml',
           data: { server: sources.at(-1)!, mirrors: sources.slice(0, -1), ca: c.secure ? `${conf}/pki/ca.crt` : '' },
         },
@@ -465,13 +513,14 @@ export const COMPONENTS: readonly ComponentDef[] = [
         ...kubeconfig(c, 'kubeconfig', 'kubelet', `${conf}/pki`),
         {
           path: 'kubelet.yaml',
-          mode: 0o644,
+          mode: 0o600,
           template: 'kubelet-config.yaml',
           data: {
             clusterDNS: c.config.networking.clusterDNS,
             domain: c.config.networking.dnsDomain,
             secure: c.secure,
             pki: `${conf}/pki`,
+            cipherSuites: TLS_CIPHER_SUITES,
             runtimeEndpoint: `unix://${CONTAINERD_SOCKET}`,
             resolvConf: c.config.networking.upstreamDNS === undefined ? '/etc/resolv.conf' : '',
           },
@@ -508,7 +557,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
       ...kubeconfig(c, 'kubeconfig', 'kube-proxy'),
       {
         path: 'config.yaml',
-        mode: 0o644,
+        mode: 0o600,
         template: 'kube-proxy-config.yaml',
         data: { podCIDR: c.config.networking.podCIDR, node: c.node.name },
       },
@@ -519,7 +568,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
   {
     name: 'calico-node',
     image: 'calico-node',
-    summary: 'Calico: felix policy + routes, VXLAN tunnel addresses, IP pool',
+    summary: 'Calico: felix policy + routes, IP pool; VXLAN tunnels, or BIRD\'s BGP mesh',
     runsOn: everyNode,
     privileged: true,
     writableRootfs: true,
@@ -538,8 +587,33 @@ export const COMPONENTS: readonly ComponentDef[] = [
     files: (c) => [
       ...kubeconfig(c, 'kubeconfig', 'calico-node'),
     ],
-    health: () => ({ url: 'http://127.0.0.1:9099/readiness', test: ['calico-node', '-felix-live', '-felix-ready'], startPeriodSeconds: 120 }),
+    // Upstream's liveness checks: felix, and for BGP that confd and BIRD run and BIRD answers.
+    // Whether the sessions are up depends on the other nodes: `k8s-img status` shows that.
+    health: (c) => ({
+      url: 'http://127.0.0.1:9099/readiness',
+      test: ['calico-node', '-felix-live', '-felix-ready', ...(c.config.networking.calico.backend === 'bgp' ? ['-bird-live'] : [])],
+      startPeriodSeconds: 120,
+    }),
     dependsOn: [afterHostPrep],
+  },
+  {
+    name: 'calico-kube-controllers',
+    image: 'calico-kube-controllers',
+    summary: 'Calico\'s node controller: frees the IP blocks of deleted nodes',
+    // One instance is enough (upstream runs one replica): it only cleans up after deleted nodes.
+    runsOn: (c) => c.isFirstControlPlane,
+    tmpfs: ['/status', '/tmp'],
+    args: () => [],
+    env: () => ({
+      DATASTORE_TYPE: 'kubernetes',
+      KUBECONFIG: `${CONF}/kubeconfig`,
+      // The other controllers serve the etcd datastore only.
+      ENABLED_CONTROLLERS: 'node',
+      LOG_LEVEL: 'info',
+    }),
+    files: (c) => kubeconfig(c, 'kubeconfig', 'calico-kube-controllers'),
+    health: () => ({ url: 'file:///status/status.json', test: ['/usr/local/bin/check-status', '-r'] }),
+    dependsOn: [{ service: 'kube-apiserver', condition: 'service_healthy' }],
   },
 ];
 

@@ -31,6 +31,7 @@ export function identities(nodes: string[]): Identity[] {
     { credential: 'kube-proxy', user: 'system:kube-proxy', groups: [] },
     { credential: 'calico-node', user: 'calico-node', groups: [] },
     { credential: 'calico-cni', user: 'calico-cni', groups: [] },
+    { credential: 'calico-kube-controllers', user: 'calico-kube-controllers', groups: [] },
     ...nodes.map((n) => ({ credential: `kubelet-${n}`, user: `system:node:${n}`, groups: ['system:nodes'] })),
   ];
 }

@@ -9,17 +9,22 @@ export type BinaryName =
   | 'etcd' | 'etcdctl' | 'etcdutl'
   | 'containerd' | 'containerd-shim-runc-v2' | 'ctr' | 'runc'
   | 'registry'
-  | 'calico-node' | 'calico' | 'calico-crds.yaml'
+  | 'calico-node' | 'calico' | 'calicoctl' | 'calico-kube-controllers' | 'check-status' | 'calico-crds.yaml'
   | 'loopback' | 'portmap' | 'bandwidth' | 'host-local'
   | 'coredns'
   | 'pause'
   | 'k8s-img-probe'
-  | 'k8s-img-workload';
+  | 'k8s-img-workload'
+  // `k8s-img cis` only: kube-bench and the benchmark's control files it runs.
+  | 'kube-bench'
+  | 'jq'
+  | `cis-${'master' | 'controlplane' | 'etcd' | 'node' | 'policies'}.yaml`;
 
-/** One entry of an image's filesystem: a fetched artifact, a script from images/<id>/, or a symlink. */
+/** One entry of an image's filesystem: a fetched artifact, a script or data file from images/<id>/, or a symlink. */
 export type LayoutEntry =
   | { artifact: BinaryName; to: string }
   | { script: string; to: string; /** images/<dir>/ when shared with other images */ dir?: string }
+  | { file: string; to: string }
   | { link: string; to: string };
 
 export interface ImageDef {
@@ -47,6 +52,9 @@ const script = (name: string, dir?: string): LayoutEntry => ({ script: name, to:
 /** Runs containerd and the kubelet in the node's mount namespace (images/host-agent). */
 const hostAgent = script('k8s-img-host-agent', 'host-agent');
 const cni = (...names: BinaryName[]): LayoutEntry[] => names.map((n) => ({ artifact: n, to: `/opt/cni/bin/${n}` }));
+/** confd's configuration: k8s-img's BIRD templates (images/calico-node/confd/), where calico-node -confd reads them. */
+const CONFD = '/etc/calico/confd';
+const confd = (...files: string[]): LayoutEntry[] => files.map((f) => ({ file: `confd/${f}`, to: `${CONFD}/${f}` }));
 
 const k8s = (v: ComponentVersions) => `v${v.kubernetes}`;
 const kube = (main: BinaryName, description: string): ImageDef => ({
@@ -136,19 +144,36 @@ export const IMAGES: Record<ImageId, ImageDef> = {
     tag: (v) => v.calico.release,
     base: 'tools',
     layout: [
-      ...bin('calico-node'),
+      ...bin('calico-node', 'calicoctl'),
       ...cni('calico', 'loopback', 'portmap', 'bandwidth', 'host-local'),
       // One binary, two roles: it picks its role from argv[0].
       { link: 'calico', to: '/opt/cni/bin/calico-ipam' },
       script('k8s-img-calico-node'),
       script('k8s-img-install-cni'),
+      // calico-node -bird-live asks runit's `sv` whether confd and BIRD run: k8s-img-calico-node supervises them.
+      script('sv'),
+      // BIRD with Debian's client, under the name calico-node's liveness check runs.
+      { link: '/usr/sbin/birdc', to: '/usr/bin/birdcl' },
+      ...confd('conf.d/bird.toml', 'conf.d/bird-aggr.toml', 'conf.d/bird-ipam.toml', 'templates/bird.cfg.template', 'templates/bird_aggr.cfg.template', 'templates/bird_ipam.cfg.template'),
     ],
     user: '0',
     entrypoint: [`${BIN}/k8s-img-calico-node`],
-    wraps: ['calico-node', 'calico', 'loopback', 'portmap', 'bandwidth', 'host-local'],
+    wraps: ['calico-node', 'calicoctl', 'calico', 'loopback', 'portmap', 'bandwidth', 'host-local'],
     versionCommand: [`${BIN}/calico-node`, '-v'],
     expectVersion: (v) => v.calico.release,
-    description: 'calico-node (felix, VXLAN) and the CNI plugins it installs',
+    description: 'calico-node (felix; VXLAN, or confd + BIRD for BGP), calicoctl and the CNI plugins it installs',
+  },
+  'calico-kube-controllers': {
+    tag: (v) => v.calico.release,
+    base: 'scratch',
+    layout: bin('calico-kube-controllers', 'check-status'),
+    // Root without capabilities (as every Compose service here): it reads its 0600 kubeconfig from the bundle.
+    user: '0',
+    entrypoint: [`${BIN}/calico-kube-controllers`],
+    wraps: ['calico-kube-controllers', 'check-status'],
+    versionCommand: [`${BIN}/calico-kube-controllers`, '--version'],
+    expectVersion: (v) => v.calico.release,
+    description: 'calico-kube-controllers: frees the IP blocks of deleted nodes',
   },
   'host-prep': {
     tag: k8s,

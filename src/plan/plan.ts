@@ -66,6 +66,7 @@ export function planCluster(config: ResolvedConfig): ClusterPlan {
       nodePortRange: config.networking.nodePortRange,
       calicoBackend: config.networking.calico.backend,
       mtu: config.networking.calico.mtu,
+      asNumber: config.networking.calico.asNumber,
     },
     apiServer: { url: facts.apiServerURL, addresses: facts.controlPlanes.map((n) => n.address) },
     etcd: { members: facts.etcdMembers.map((m) => ({ name: m.name, address: m.address })), endpoints: facts.etcdEndpoints },
@@ -102,6 +103,7 @@ function servicePlan(d: ComponentDef, ctx: NodeContext, present: Set<string>): S
     privileges: {
       privileged: d.privileged ?? false,
       pidHost: d.pidHost ?? false,
+      ...(d.user ? { user: d.user } : {}),
       // Unprivileged services run with no capabilities at all.
       capDrop: d.privileged ? [] : ['ALL'],
       readOnlyRootfs: !(d.privileged || d.writableRootfs),

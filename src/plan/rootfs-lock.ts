@@ -28,6 +28,8 @@ export interface RootfsLock {
   format: typeof LOCK_FORMAT;
   id: string;
   suite: string;
+  /** Further suites apt took packages from (the spec's extraSuites); absent when none. */
+  extraSuites?: string[];
   /** The spec's package list it was resolved from (a different list needs a new lock). */
   request: string[];
   mirror: string;
@@ -58,6 +60,7 @@ export function parseLock(text: string, where: string): RootfsLock {
   if (!str(v.id) || !str(v.suite) || !str(v.mirror) || !Array.isArray(v.request) || !v.release || !str(v.release.date) || !Array.isArray(v.packages) || v.packages.length === 0) {
     throw new LockError(`${where}: a field is missing (id, suite, mirror, request, release.date, packages)`);
   }
+  if (v.extraSuites !== undefined && (!Array.isArray(v.extraSuites) || !v.extraSuites.every((x) => /^[a-z0-9-]+$/.test(String(x))))) throw new LockError(`${where}: extraSuites must be a list of suite names`);
   if (Number.isNaN(Date.parse(v.release.date))) throw new LockError(`${where}: release.date ${v.release.date} is not a date`);
   for (const p of v.packages) {
     if (!/^[a-z0-9][a-z0-9+.-]+$/.test(p.name) || !/^[A-Za-z0-9.+~:-]+$/.test(p.version) || !/^[a-z0-9-]+$/.test(p.arch) || !/^[0-9a-f]{64}$/.test(p.sha256)) {
@@ -76,7 +79,8 @@ export function formatLock(lock: RootfsLock): string {
 
 /** Whether the lock was resolved for exactly this package list and suite. */
 export function lockMatches(lock: RootfsLock, spec: RootfsSpec): boolean {
-  return lock.suite === spec.suite && [...lock.request].sort().join(' ') === [...spec.packages].sort().join(' ');
+  const sorted = (l: readonly string[] | undefined) => [...(l ?? [])].sort().join(' ');
+  return lock.suite === spec.suite && sorted(lock.extraSuites) === sorted(spec.extraSuites) && sorted(lock.request) === sorted(spec.packages);
 }
 
 /** SOURCE_DATE_EPOCH of a root filesystem: the archive's date. */
@@ -89,10 +93,16 @@ export function pinnedIncludes(lock: RootfsLock): string {
   return lock.packages.map((p) => `${p.name}=${p.version}`).join(',');
 }
 
-/** What the tag of the image says: the suite and a hash of the pinned set and the recipe. */
+/** What the tag of the image says: the suite and a hash of the pinned set and the recipe (and extra suites, when any). */
 export function lockTag(lock: RootfsLock): string {
   const pinned = lock.packages.map((p) => `${p.name} ${p.version} ${p.arch} ${p.sha256}`).join('\n');
-  return `${lock.suite}-${sha(`${ROOTFS_RECIPE}\n${pinned}`).slice(0, 12)}`;
+  const extra = lock.extraSuites?.length ? `\nextra ${lock.extraSuites.join(' ')}` : '';
+  return `${lock.suite}-${sha(`${ROOTFS_RECIPE}${extra}\n${pinned}`).slice(0, 12)}`;
+}
+
+/** mmdebstrap's mirror arguments: the mirror alone, or one sources line per suite when there are extra ones. */
+export function mirrorArgs(suite: string, extraSuites: readonly string[] | undefined, mirror: string): string[] {
+  return extraSuites?.length ? [suite, ...extraSuites].map((s) => `deb ${mirror} ${s} main`) : [mirror];
 }
 
 /** `dpkg-query -W -f '${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\n'` output. */

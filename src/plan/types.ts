@@ -14,6 +14,7 @@ export const IMAGE_IDS = [
   'kubelet',
   'kube-proxy',
   'calico-node',
+  'calico-kube-controllers',
   'kubectl',
   'host-prep',
   'registry',
@@ -35,7 +36,8 @@ export type ServiceName =
   | 'containerd'
   | 'kubelet'
   | 'kube-proxy'
-  | 'calico-node';
+  | 'calico-node'
+  | 'calico-kube-controllers';
 
 export interface PortPlan {
   port: number;
@@ -64,6 +66,8 @@ export interface HealthPlan {
 export interface PrivilegesPlan {
   privileged: boolean;
   pidHost: boolean;
+  /** uid:gid the service runs as, when not the image's user. */
+  user?: string;
   capDrop: string[];
   readOnlyRootfs: boolean;
   noNewPrivileges: boolean;
@@ -116,6 +120,8 @@ export interface ClusterPlan {
     nodePortRange: string;
     calicoBackend: string;
     mtu: number;
+    /** The AS of every node's BIRD (bgp backend). */
+    asNumber: number;
   };
   apiServer: { url: string; addresses: string[] };
   etcd: { members: { name: string; address: string }[]; endpoints: string[] };

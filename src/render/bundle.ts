@@ -35,7 +35,8 @@ function renderNode(plan: ClusterPlan, node: NodePlan, r: TemplateRenderer, secr
   files.push(
     {
       path: 'compose.yaml',
-      mode: 0o644,
+      // It holds every service's flags: like kubeadm's static-pod manifests, root's only (CIS 1.1.1, 4.1.1).
+      mode: 0o600,
       content: r.render('compose.yaml', {
         node: node.name,
         roles: node.roles.join(', '),

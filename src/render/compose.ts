@@ -28,6 +28,7 @@ function service(plan: ClusterPlan, node: NodePlan, s: ServicePlan, configHash: 
     restart: s.restart,
   };
   if (p.pidHost) out.pid = 'host';
+  if (p.user) out.user = p.user;
   if (s.entrypoint) out.entrypoint = s.entrypoint;
   if (s.command.length > 0) out.command = s.command;
   if (Object.keys(s.environment).length > 0) out.environment = s.environment;

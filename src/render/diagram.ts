@@ -33,7 +33,7 @@ function nodeBox(n: NodePlan): string[] {
 export function renderDiagram(plan: ClusterPlan): string {
   const net = plan.networking;
   const out = [
-    `cluster ${plan.cluster} — Kubernetes v${plan.versions.kubernetes}, ${plan.mode} mode, Calico ${plan.versions.calico.release} (${net.calicoBackend}, MTU ${net.mtu})`,
+    `cluster ${plan.cluster} — Kubernetes v${plan.versions.kubernetes}, ${plan.mode} mode, Calico ${plan.versions.calico.release} (${net.calicoBackend === 'bgp' ? `BGP mesh, AS ${net.asNumber}` : net.calicoBackend}, MTU ${net.mtu})`,
     `API ${plan.apiServer.url}   etcd ${plan.etcd.members.map((m) => `${m.name}@${m.address}`).join(', ')}`,
     `pods ${net.podCIDR}   services ${net.serviceCIDR}   DNS ${net.clusterDNS} (${net.dnsDomain})   NodePorts ${net.nodePortRange}`,
     `registry ${plan.registry.endpoints.join(', ')} (read-only; every pod image, for every registry name)`,

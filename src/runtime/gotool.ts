@@ -17,7 +17,7 @@ export interface BuildOptions {
 export interface ModuleInfo {
   dir: string;
   goMod: string;
-  /** The module's go.sum hash (h1:...). */
+  /** The zip's h1: hash (go.sum), as `go mod download` verified it. */
   sum?: string;
 }
 

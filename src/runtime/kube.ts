@@ -63,7 +63,7 @@ export class KubeClient {
   }
 
   /** One request; JSON in and out. 404 → undefined when `allow404`. */
-  async raw(method: string, path: string, body?: unknown, opts: { contentType?: string; timeoutMs?: number } = {}): Promise<{ status: number; text: string }> {
+  async raw(method: string, path: string, body?: unknown, opts: { contentType?: string; timeoutMs?: number } = {}): Promise<{ status: number; text: string; warning?: string }> {
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = request(
@@ -84,7 +84,8 @@ export class KubeClient {
           let text = '';
           res.setEncoding('utf8');
           res.on('data', (c: string) => (text += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          // Warning headers: deprecations, Pod Security levels a pod would violate.
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text, ...(res.headers.warning ? { warning: String(res.headers.warning) } : {}) }));
         },
       );
       req.on('timeout', () => req.destroy(new Error(`timeout after ${opts.timeoutMs ?? 15000} ms`)));

@@ -9,6 +9,15 @@ import { fsError, lstatOrUndefined } from './fs-errors.js';
 
 export const BUNDLE_MARKER = '.k8s-img-bundle';
 const MARKER_HEADER = 'k8s-img bundle folder';
+
+/** What k8s-img keeps in an output folder: each kind has its own marker, so one is never taken for the other. */
+export interface OutputKind {
+  marker: string;
+  header: string;
+}
+export const BUNDLE_FOLDER: OutputKind = { marker: BUNDLE_MARKER, header: MARKER_HEADER };
+/** `k8s-img cis -o`: kube-bench's output per node and the report. */
+export const CIS_FOLDER: OutputKind = { marker: '.k8s-img-cis', header: 'k8s-img cis results folder' };
 const PSEUDO_ROOTS = ['/proc', '/sys', '/dev'];
 // statfs magic numbers of kernel pseudo file systems (linux/magic.h).
 const PSEUDO_FS = new Set([0x9fa0, 0x62656572, 0x27e0eb, 0x63677270, 0x64626720, 0x73636673, 0x74726163, 0xcafe4a11, 0x1cd1, 0x62656570, 0x6165676c, 0xde5e81e4, 0x19800202]);
@@ -50,14 +59,15 @@ export function realPathOf(p: string): string {
 
 const inside = (child: string, parent: string) => child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
 
-function markerNodes(text: string): string[] | undefined {
+/** The entries a marker lists: node folders ("node X") and, for other kinds, files ("file X"). */
+function markerNodes(text: string, kind: OutputKind): string[] | undefined {
   const lines = text.split('\n');
-  if (lines[0] !== MARKER_HEADER) return undefined;
-  return lines.slice(1).map((l) => /^node (\S+)$/.exec(l)?.[1]).filter((n): n is string => n !== undefined);
+  if (lines[0] !== kind.header) return undefined;
+  return lines.slice(1).map((l) => /^(?:node|file) (\S+)$/.exec(l)?.[1]).filter((n): n is string => n !== undefined);
 }
 
-export function markerContent(nodes: string[]): string {
-  return `${MARKER_HEADER}\n${[...nodes].sort().map((n) => `node ${n}\n`).join('')}`;
+export function markerContent(nodes: string[], kind: OutputKind = BUNDLE_FOLDER, files: string[] = []): string {
+  return `${kind.header}\n${[...nodes].sort().map((n) => `node ${n}\n`).join('')}${[...files].sort().map((f) => `file ${f}\n`).join('')}`;
 }
 
 /** Kernel pseudo file systems (/proc, /sys, /dev, cgroups, ...) are never written. */
@@ -72,7 +82,8 @@ export function refusePseudo(path: string, real = realPathOf(path), hint = 'choo
  * Throws HostError (exit 3) unless k8s-img may write `dir`; changes nothing.
  * `ours`: a folder inside k8s-img's own state folder (up's bundles), made before markers existed.
  */
-export function checkOutputDir(dir: string, protect: Protected[] = [], opts: { ours?: boolean } = {}): OutputCheck {
+export function checkOutputDir(dir: string, protect: Protected[] = [], opts: { ours?: boolean; kind?: OutputKind } = {}): OutputCheck {
+  const kind = opts.kind ?? BUNDLE_FOLDER;
   const real = realPathOf(dir);
   const hint = 'pass -o with a new or empty folder, e.g. -o out';
   if (real === '/') refuse(dir, 'it is the root folder', hint);
@@ -92,15 +103,15 @@ export function checkOutputDir(dir: string, protect: Protected[] = [], opts: { o
     throw fsError(e, `cannot list ${real}`);
   }
   if (entries.length === 0) return { dir: real, nodes: [], marked: false };
-  const marker = join(real, BUNDLE_MARKER);
-  const nodes = entries.includes(BUNDLE_MARKER) && statSync(marker).isFile() && statSync(marker).size < 65536 ? markerNodes(readFileSync(marker, 'utf8')) : undefined;
+  const marker = join(real, kind.marker);
+  const nodes = entries.includes(kind.marker) && statSync(marker).isFile() && statSync(marker).size < 65536 ? markerNodes(readFileSync(marker, 'utf8'), kind) : undefined;
   if (!nodes && opts.ours) return { dir: real, nodes: entries, marked: false };
   if (!nodes) {
     const shown = entries.slice(0, 5).join(', ') + (entries.length > 5 ? `, … (${entries.length} entries)` : '');
-    refuse(dir, `it holds files k8s-img did not make (${shown})`, `${hint}; k8s-img replaces what it finds in its bundle folders, so it writes only where ${BUNDLE_MARKER} says the folder is its own`);
+    refuse(dir, `it holds files k8s-img did not make (${shown})`, `${hint}; k8s-img replaces what it finds in its ${kind === BUNDLE_FOLDER ? 'bundle' : 'output'} folders, so it writes only where ${kind.marker} says the folder is its own`);
   }
-  const foreign = entries.filter((e) => e !== BUNDLE_MARKER && !nodes!.includes(e));
-  if (foreign.length > 0) refuse(dir, `besides the node folders it holds ${foreign.slice(0, 5).join(', ')}`, 'move those files out of the bundle folder; regenerating would remove them');
+  const foreign = entries.filter((e) => e !== kind.marker && !nodes!.includes(e));
+  if (foreign.length > 0) refuse(dir, `besides the node folders it holds ${foreign.slice(0, 5).join(', ')}`, 'move those files out of the folder; writing it again would remove them');
   return { dir: real, nodes: nodes!, marked: true };
 }
 

@@ -10,16 +10,10 @@ import { adminKubeconfigPath, clusterLabels, names, openLocalCluster } from '../
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../../src/runtime/kube.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { runCli } from '../helpers/cli.js';
-import { ensureImages, fixtureConfig, writeTestCluster } from './harness.js';
+import { ensureImages, fixtureConfig, tutorialNodes, writeTestCluster } from './harness.js';
 
 const NAME = 'itsecure';
-const configPath = writeTestCluster(
-  NAME,
-  `  - { name: sm1, address: 192.168.240.206, roles: [control-plane] }
-  - { name: sw1, address: 192.168.240.207, roles: [worker, etcd] }
-  - { name: sw2, address: 192.168.240.208, roles: [worker] }
-`,
-);
+const configPath = writeTestCluster(NAME, tutorialNodes('192.168.240'));
 const docker = new DockerEngine();
 let kube: KubeClient;
 const cli = (...args: string[]) => runCli([...args, '-c', configPath], { timeoutMs: 900_000 });

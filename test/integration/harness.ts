@@ -30,6 +30,14 @@ export function ensureImages(config: ResolvedConfig): Promise<Artifacts> {
   return built;
 }
 
+/** The tutorial's topology (sm1 control plane; sw1 worker + etcd; sw2 worker) at `<net>.206-208`. */
+export function tutorialNodes(net: string): string {
+  return `  - { name: sm1, address: ${net}.206, roles: [control-plane] }
+  - { name: sw1, address: ${net}.207, roles: [worker, etcd] }
+  - { name: sw2, address: ${net}.208, roles: [worker] }
+`;
+}
+
 /** Writes a three-node cluster.yaml on a network of its own (tests never touch the default cluster). */
 export function writeTestCluster(name: string, nodes: string, extra = ''): string {
   const dir = mkdtempSync(join(tmpdir(), `k8s-img-${name}-`));

@@ -57,6 +57,27 @@ describe('every image starts and reports the expected version', () => {
   }
 });
 
+describe('calico-node carries what the BGP backend needs', () => {
+  it('BIRD 1.6.8 (bookworm), birdcl for the liveness check, calicoctl, sv and the confd templates', async () => {
+    const ref = planCluster(config).images['calico-node'];
+    const script = [
+      'bird --version 2>&1',
+      'birdcl -s /nonexistent show status 2>&1; echo "birdcl exit $?"',
+      'calicoctl version',
+      'sv status /nonexistent; echo "sv exit $?"',
+      'ls /etc/calico/confd/conf.d /etc/calico/confd/templates',
+    ].join('; ');
+    const c = await new GenericContainer(ref).withEntrypoint(['/bin/bash']).withCommand(['-c', script]).withLabels(TEST_LABELS).withWaitStrategy(Wait.forOneShotStartup()).start();
+    started.push(c);
+    const out = await containerOutput(c);
+    assert.match(out, /BIRD version 1\.6\.8/);
+    assert.match(out, /Unable to connect to server control socket \(\/nonexistent\)[\s\S]*birdcl exit 1/, 'birdcl is Debian\'s birdc');
+    assert.match(out, new RegExp(`Client Version: +${release.calico.release.replace(/\./g, '\\.')}`));
+    assert.match(out, /down: \/nonexistent\nsv exit 1/);
+    for (const f of ['bird.toml', 'bird-aggr.toml', 'bird-ipam.toml', 'bird.cfg.template', 'bird_aggr.cfg.template', 'bird_ipam.cfg.template']) assert.ok(out.includes(f), f);
+  });
+});
+
 describe('components really serve', () => {
   it('etcd answers its health endpoint and etcdctl endpoint health', async () => {
     const ref = planCluster(config).images.etcd;

@@ -7,6 +7,8 @@ import { planCluster } from '../../src/plan/plan.js';
 import { renderBundles } from '../../src/render/bundle.js';
 import { composeDocument } from '../../src/render/compose.js';
 import { renderDiagram } from '../../src/render/diagram.js';
+import { kubeBenchConfig } from '../../src/render/cis.js';
+import { cisPlan } from '../../src/plan/cis.js';
 import { loadTemplates } from '../../src/runtime/templates.js';
 import { composeValidator } from '../helpers/compose-schema.js';
 import { FIXTURES, fakeSecrets, fixtureFiles, loadFixture } from '../helpers/fixtures.js';
@@ -26,6 +28,12 @@ describe('golden bundles for the tutorial topology', () => {
       const actual = new Map<string, string>();
       for (const [node, files] of bundles) for (const f of files) actual.set(`${node}/${f.path}`, f.content);
       actual.set('plan.txt', renderDiagram(plan));
+      // What `k8s-img cis` gives kube-bench on each node (bundles at the local-mode path).
+      for (const p of cisPlan(plan, () => '/opt/k8s-img/bundle')) {
+        const { config: _config, ...rest } = p;
+        actual.set(`cis/${p.node}/config.yaml`, kubeBenchConfig(p));
+        actual.set(`cis/${p.node}/plan.json`, `${JSON.stringify(rest, null, 2)}\n`);
+      }
       if (process.env.UPDATE_GOLDEN) {
         rmSync(goldenDir, { recursive: true, force: true });
         for (const [p, content] of actual) {

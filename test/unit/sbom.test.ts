@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { goPurl, h1ToSha256, parseGoVersionM } from '../../src/fetch/buildinfo.js';
 import { ROOTFS } from '../../src/plan/bases.js';
-import { LOCK_FORMAT, debKey, formatLock, lockDifferences, lockMatches, lockTag, parseDebSums, parseInstalled, parseLock, pinnedIncludes, type RootfsLock } from '../../src/plan/rootfs-lock.js';
+import { LOCK_FORMAT, debKey, formatLock, lockDifferences, lockMatches, lockTag, mirrorArgs, parseDebSums, parseInstalled, parseLock, pinnedIncludes, type RootfsLock } from '../../src/plan/rootfs-lock.js';
 import { IMAGE_ID, spdxDocument, type SbomInput } from '../../src/render/sbom.js';
 
 const VERSION_M = `binary: go1.26.8
@@ -75,8 +75,17 @@ describe('root filesystem locks', () => {
 
   it('pin every package for mmdebstrap, fit only the package list they were made for, and change the tag with any pin', () => {
     assert.equal(pinnedIncludes(lock), 'iptables=1.8.11-2,libc6=2.41-12,perl-base=1:5.40.1-6');
-    assert.equal(lockMatches(lock, { ...ROOTFS.tools, packages: ['iptables'] }), true);
+    const spec = { ...ROOTFS.tools, extraSuites: [], packages: ['iptables'] };
+    assert.equal(lockMatches(lock, spec), true);
     assert.equal(lockMatches(lock, ROOTFS.tools), false);
+    // Packages from a further suite (BIRD 1.6 from bookworm): the lock must have been made with it.
+    assert.equal(lockMatches(lock, { ...spec, extraSuites: ['bookworm'] }), false);
+    const withExtra = { ...lock, extraSuites: ['bookworm'] };
+    assert.equal(lockMatches(withExtra, { ...spec, extraSuites: ['bookworm'] }), true);
+    assert.notEqual(lockTag(withExtra), lockTag(lock));
+    assert.deepEqual(parseLock(formatLock(withExtra), 'x'), withExtra);
+    assert.deepEqual(mirrorArgs('trixie', [], 'http://m'), ['http://m']);
+    assert.deepEqual(mirrorArgs('trixie', ['bookworm'], 'http://m'), ['deb http://m trixie main', 'deb http://m bookworm main']);
     const other = { ...lock, packages: lock.packages.map((p) => (p.name === 'libc6' ? { ...p, version: '2.41-13' } : p)) };
     assert.match(lockTag(lock), /^trixie-[0-9a-f]{12}$/);
     assert.notEqual(lockTag(other), lockTag(lock));
