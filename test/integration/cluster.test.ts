@@ -10,11 +10,12 @@ import { adminKubeconfigPath, clusterLabels, names, openLocalCluster } from '../
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../../src/runtime/kube.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { runCli } from '../helpers/cli.js';
-import { ensureImages, fixtureConfig, tutorialNodes, writeTestCluster } from './harness.js';
+import { TEST_PREFIX, ensureImages, fixtureConfig, tutorialNodes, writeTestCluster } from './harness.js';
 
 const NAME = 'itsecure';
 const configPath = writeTestCluster(NAME, tutorialNodes('192.168.240'));
 const docker = new DockerEngine();
+const WORKLOAD = `${TEST_PREFIX}/workload:v1.37.2`;
 let kube: KubeClient;
 const cli = (...args: string[]) => runCli([...args, '-c', configPath], { timeoutMs: 900_000 });
 const node = (n: string) => names.node(NAME, n);
@@ -118,8 +119,8 @@ describe('the cluster registry', () => {
       });
     const catalog = await ask('GET', '/v2/_catalog');
     assert.equal(catalog.status, 200);
-    assert.deepEqual(JSON.parse(catalog.body).repositories, ['k8s-img/coredns', 'k8s-img/pause', 'k8s-img/workload']);
-    assert.equal((await ask('POST', '/v2/k8s-img/pause/blobs/uploads/')).status, 405, 'read-only: nothing can be pushed');
+    assert.deepEqual(JSON.parse(catalog.body).repositories, ['coredns', 'pause', 'workload'].map((r) => `${TEST_PREFIX}/${r}`));
+    assert.equal((await ask('POST', `/v2/${TEST_PREFIX}/pause/blobs/uploads/`)).status, 405, 'read-only: nothing can be pushed');
   });
 });
 
@@ -141,7 +142,7 @@ describe('recovery', () => {
   it('containerd restarted on sw1: its pods keep running, not restarted', async () => {
     await kube.create('/api/v1/namespaces/default/pods', {
       metadata: { name: 'outlives-containerd' },
-      spec: { nodeName: 'sw1', containers: [{ name: 'w', image: 'k8s-img/workload:v1.37.2', args: ['serve'] }], terminationGracePeriodSeconds: 1 },
+      spec: { nodeName: 'sw1', containers: [{ name: 'w', image: WORKLOAD, args: ['serve'] }], terminationGracePeriodSeconds: 1 },
     });
     type P = { status: { containerStatuses?: { ready: boolean; restartCount: number; containerID?: string }[] } };
     const id = await waitFor('pod ready', 120_000, async () => {
@@ -161,7 +162,7 @@ describe('recovery', () => {
     assert.equal(killed.code, 0, killed.stderr);
     const pod = {
       metadata: { name: 'after-scheduler' },
-      spec: { containers: [{ name: 'w', image: 'k8s-img/workload:v1.37.2', imagePullPolicy: 'Always', args: ['serve'] }], terminationGracePeriodSeconds: 1 },
+      spec: { containers: [{ name: 'w', image: WORKLOAD, imagePullPolicy: 'Always', args: ['serve'] }], terminationGracePeriodSeconds: 1 },
     };
     await kube.create('/api/v1/namespaces/default/pods', pod);
     const scheduled = await waitFor('pod scheduled and running', 180_000, async () => {
@@ -175,7 +176,7 @@ describe('recovery', () => {
   it('a restarted worker node comes back Ready and its pods run again', async () => {
     await kube.create('/api/v1/namespaces/default/pods', {
       metadata: { name: 'on-sw2' },
-      spec: { nodeName: 'sw2', containers: [{ name: 'w', image: 'k8s-img/workload:v1.37.2', imagePullPolicy: 'IfNotPresent', args: ['serve'] }], terminationGracePeriodSeconds: 1 },
+      spec: { nodeName: 'sw2', containers: [{ name: 'w', image: WORKLOAD, imagePullPolicy: 'IfNotPresent', args: ['serve'] }], terminationGracePeriodSeconds: 1 },
     });
     const running = () =>
       kube.get<{ status: { phase: string; containerStatuses?: { ready: boolean; restartCount: number; containerID?: string }[] } }>('/api/v1/namespaces/default/pods/on-sw2');

@@ -18,8 +18,15 @@ import { readFixture } from '../helpers/fixtures.js';
  */
 export const TEST_LABELS = { 'io.k8s-img.managed': 'true', 'io.k8s-img.test': 'true', 'io.k8s-img.cluster': 'k8s-img-it-images' };
 
+/**
+ * K8S_IMG_TEST_PREFIX: the suites' images under a prefix of their own, where others build
+ * k8s-img/* images on the same engine at the same time (a shared development machine).
+ */
+export const TEST_PREFIX = process.env.K8S_IMG_TEST_PREFIX || 'k8s-img';
+
 export function fixtureConfig(name: string): ResolvedConfig {
-  return parseClusterConfig(readFixture(join('valid', name)), name).config;
+  const config = parseClusterConfig(readFixture(join('valid', name)), name).config;
+  return { ...config, images: { ...config.images, prefix: TEST_PREFIX } };
 }
 
 let built: Promise<Artifacts> | undefined;
@@ -42,6 +49,7 @@ export function tutorialNodes(net: string): string {
 export function writeTestCluster(name: string, nodes: string, extra = ''): string {
   const dir = mkdtempSync(join(tmpdir(), `k8s-img-${name}-`));
   const path = join(dir, 'cluster.yaml');
-  writeFileSync(path, `apiVersion: k8s-img/v1alpha1\nkind: Cluster\nname: ${name}\nnodes:\n${nodes}${extra}`);
+  const images = /^images:/m.test(extra) ? '' : `images: { prefix: ${TEST_PREFIX} }\n`;
+  writeFileSync(path, `apiVersion: k8s-img/v1alpha1\nkind: Cluster\nname: ${name}\nnodes:\n${nodes}${extra}${images}`);
   return path;
 }

@@ -25,15 +25,14 @@ import { GoToolchain } from '../../src/runtime/gotool.js';
 import { SbomStore } from '../../src/runtime/sbom-store.js';
 import { PACKAGE_ROOT } from '../../src/runtime/paths.js';
 import { runInProcess } from '../helpers/cli.js';
-import { fixtureConfig } from './harness.js';
+import { TEST_PREFIX, fixtureConfig } from './harness.js';
 
 const PYSPDXTOOLS = '/opt/k8s-img-spdx-tools/bin/pyspdxtools';
 // Two prefixes of their own (K8S_IMG_TEST_PREFIX-repro-a/-b): the shared k8s-img/* images are never touched.
 const fixture = fixtureConfig('tutorial-simple.yaml');
-const PREFIX = process.env.K8S_IMG_TEST_PREFIX ?? 'k8s-img';
 const withPrefix = (prefix: string): ResolvedConfig => ({ ...fixture, images: { ...fixture.images, prefix } });
-const config = withPrefix(`${PREFIX}-repro-a`);
-const other = withPrefix(`${PREFIX}-repro-b`);
+const config = withPrefix(`${TEST_PREFIX}-repro-a`);
+const other = withPrefix(`${TEST_PREFIX}-repro-b`);
 const docker = new DockerEngine();
 const sboms = new SbomStore();
 
