@@ -203,7 +203,7 @@ describe('save', () => {
       assert.deepEqual(list.output.trim().split('\n').sort(), expected);
       await engine.stop({ remove: true, removeVolumes: true });
       // The pods' images are not in any node's engine: the cluster registry on the control plane serves them.
-      const tags = join(out, a.node, 'registry-storage', 'docker', 'registry', 'v2', 'repositories', 'k8s-img', 'coredns', '_manifests', 'tags');
+      const tags = join(out, a.node, 'registry-storage', 'docker', 'registry', 'v2', 'repositories', config.images.prefix, 'coredns', '_manifests', 'tags');
       assert.equal(existsSync(tags), plan.registry.nodes.includes(a.node), `${a.node}: registry storage`);
     }
     rmSync(out, { recursive: true, force: true });
