@@ -28,7 +28,7 @@ export const SBOM_LABEL = 'io.k8s-img.sbom';
 export const BASE_LABEL = 'io.k8s-img.base';
 
 /** Bumped when the same inputs would give other bytes (tar encoding, config or SBOM layout). */
-const ASSEMBLY = 'a1';
+const ASSEMBLY = 'a2'; // a2: derived images inherit their base's entrypoint, cmd, user, ports
 
 export interface BuiltImage {
   id: string;

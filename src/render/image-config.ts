@@ -23,13 +23,24 @@ export interface HistoryEntry {
   created?: string;
 }
 
-/** What an image inherits from its base (as docker build does): layers and their history, environment, labels. */
+/**
+ * What an image inherits from its base (as docker build does): layers and their history,
+ * environment, labels, and the run settings a child does not set (its entrypoint, cmd, user,
+ * ports, stop signal, volumes; a child's own entrypoint drops the base's cmd).
+ */
 export interface BaseConfig {
   diffIds: string[];
   history: HistoryEntry[];
   env: string[];
   labels: Record<string, string>;
   workdir?: string;
+  user?: string;
+  entrypoint?: string[];
+  cmd?: string[];
+  /** As the config holds them: `80/tcp`. */
+  exposedPorts?: string[];
+  stopSignal?: string;
+  volumes?: string[];
 }
 
 export const SCRATCH: BaseConfig = { diffIds: [], history: [], env: [], labels: {} };
@@ -72,16 +83,17 @@ export function imageConfig(spec: ImageConfigSpec, base: BaseConfig, layers: { d
   const created = rfc3339(opts.epoch);
   const env = mergeEnv(base.env, spec.env ?? []);
   const set = (xs: string[] | undefined) => (xs && xs.length > 0 ? Object.fromEntries(xs.map((x) => [x, {}])) : undefined);
+  const ports = [...(base.exposedPorts ?? []), ...(spec.exposedPorts ?? []).map((p) => (p.includes('/') ? p : `${p}/tcp`))];
   const config = {
-    User: spec.user,
+    User: spec.user ?? base.user,
     Env: env.length > 0 ? env : undefined,
-    Entrypoint: spec.entrypoint,
-    Cmd: spec.cmd,
+    Entrypoint: spec.entrypoint ?? base.entrypoint,
+    Cmd: spec.cmd ?? (spec.entrypoint ? undefined : base.cmd),
     WorkingDir: spec.workdir ?? base.workdir,
     Labels: { ...base.labels, ...spec.labels },
-    ExposedPorts: set(spec.exposedPorts?.map((p) => (p.includes('/') ? p : `${p}/tcp`))),
-    StopSignal: spec.stopSignal,
-    Volumes: set(spec.volumes),
+    ExposedPorts: set([...new Set(ports)]),
+    StopSignal: spec.stopSignal ?? base.stopSignal,
+    Volumes: set([...new Set([...(base.volumes ?? []), ...(spec.volumes ?? [])])]),
   };
   return canonicalJson({
     architecture: opts.arch,
@@ -96,7 +108,17 @@ export function imageConfig(spec: ImageConfigSpec, base: BaseConfig, layers: { d
 /** What a derived image takes from a base's config (the exact JSON the engine holds). */
 export function baseConfigOf(configJson: string): BaseConfig {
   const c = JSON.parse(configJson) as {
-    config?: { Env?: string[] | null; Labels?: Record<string, string> | null; WorkingDir?: string };
+    config?: {
+      Env?: string[] | null;
+      Labels?: Record<string, string> | null;
+      WorkingDir?: string;
+      User?: string;
+      Entrypoint?: string[] | null;
+      Cmd?: string[] | null;
+      ExposedPorts?: Record<string, unknown> | null;
+      StopSignal?: string;
+      Volumes?: Record<string, unknown> | null;
+    };
     rootfs?: { diff_ids?: string[] };
     history?: HistoryEntry[];
   };
@@ -106,6 +128,12 @@ export function baseConfigOf(configJson: string): BaseConfig {
     env: c.config?.Env ?? [],
     labels: c.config?.Labels ?? {},
     ...(c.config?.WorkingDir ? { workdir: c.config.WorkingDir } : {}),
+    ...(c.config?.User ? { user: c.config.User } : {}),
+    ...(c.config?.Entrypoint?.length ? { entrypoint: c.config.Entrypoint } : {}),
+    ...(c.config?.Cmd?.length ? { cmd: c.config.Cmd } : {}),
+    ...(c.config?.ExposedPorts ? { exposedPorts: Object.keys(c.config.ExposedPorts).sort() } : {}),
+    ...(c.config?.StopSignal ? { stopSignal: c.config.StopSignal } : {}),
+    ...(c.config?.Volumes ? { volumes: Object.keys(c.config.Volumes).sort() } : {}),
   };
 }
 

@@ -157,6 +157,16 @@ describe('image config', () => {
     assert.deepEqual(c.config.Labels, { from: 'base', over: 'ours' });
   });
 
+  it('inherits the base\'s entrypoint, cmd, user and ports unless it sets them (its own entrypoint drops the base\'s cmd)', () => {
+    const base = baseConfigOf(imageConfig({ labels: {}, entrypoint: ['/agnhost'], cmd: ['pause'], user: '1000', exposedPorts: ['80'] }, SCRATCH, layers, { epoch: 0, arch: 'amd64' }));
+    const child = (spec: { cmd?: string[]; entrypoint?: string[] }) => JSON.parse(imageConfig({ labels: {}, ...spec }, base, [], { epoch: 0, arch: 'amd64' })).config;
+    assert.deepEqual(child({ cmd: ['test-webserver'] }), { Entrypoint: ['/agnhost'], Cmd: ['test-webserver'], User: '1000', ExposedPorts: { '80/tcp': {} }, Labels: {} });
+    assert.deepEqual(child({}).Cmd, ['pause']);
+    assert.equal(child({ entrypoint: ['/x'] }).Cmd, undefined);
+    // Scratch and the Debian bases set none of these: nothing is added to the images on them.
+    assert.deepEqual(JSON.parse(imageConfig({ labels: {} }, SCRATCH, [], { epoch: 0, arch: 'amd64' })).config, { Labels: {} });
+  });
+
   it('merges environments by name, later values winning', () => {
     assert.deepEqual(mergeEnv(['PATH=/a', 'X=1'], ['X=2', 'Y=3']), ['PATH=/a', 'X=2', 'Y=3']);
   });
