@@ -51,8 +51,11 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     command: 'build',
-    describe: 'build one image per component from the fetched binaries (fetches first if needed)',
-    builder: (y) => y.option('config', configOption),
+    describe: 'build one image per component from the fetched binaries (fetches first if needed), reproducibly, each with an SBOM',
+    builder: (y) =>
+      y
+        .option('config', configOption)
+        .option('locked', { type: 'boolean', default: false, describe: 'fail rather than pin newer Debian packages when the mirror no longer has those of images/rootfs/*.lock.json' }),
     load: () => import('./commands/build.js'),
   },
   {
@@ -60,6 +63,15 @@ export const COMMANDS: CommandSpec[] = [
     describe: 'write DIR/<node>/images.tar with exactly the images that node\'s services need (+ images.sha256, images.txt), and the cluster registry\'s storage on control planes',
     builder: (y) => y.option('config', configOption).option('out', outOption('bundle folder (as given to generate)')),
     load: () => import('./commands/save.js'),
+  },
+  {
+    command: 'images',
+    describe: 'list every image of the cluster (components, pod images, bases, node) with its digest, size, base and SBOM',
+    builder: (y) =>
+      y
+        .option('config', localConfigOption('cluster configuration (default: the local cluster)'))
+        .option('json', { type: 'boolean', default: false, describe: 'print the list as JSON' }),
+    load: () => import('./commands/images.js'),
   },
   {
     command: 'up',

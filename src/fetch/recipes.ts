@@ -25,6 +25,11 @@ export interface GoRecipe<B extends string = BinaryName> {
   copyGodebug?: boolean;
   /** Import path → binary name. */
   packages: [string, B][];
+  /**
+   * A main.go of this package (path under it) that becomes the wrapper module's own main
+   * package (WRAPPER_MODULE): upstream's library with only the parts k8s-img uses linked in.
+   */
+  main?: string;
   /** The packages are test binaries: `go test -c -o <out> <pkg>`, one package at a time. */
   test?: boolean;
   tags?: string[];
@@ -90,6 +95,30 @@ export interface Group<B extends string = BinaryName, I extends string = GroupId
   release?: ReleaseArchive;
   /** A tool k8s-img runs itself (not part of any image): fetched by the command that needs it, never by fetch/build/up. */
   onDemand?: boolean;
+}
+
+/**
+ * Flags every Go build gets for reproducible output: no build paths, no build ID (the
+ * linker's ID is a hash of inputs that include the toolchain's own files).
+ */
+export const GO_REPRODUCIBLE_LDFLAGS = ['-s', '-w', '-buildid='];
+
+/**
+ * The build machine's Debian packages that end up in a binary (its compiler and the
+ * libraries linked statically): recorded beside it and named in the SBOM.
+ */
+export function buildHostPackages(r: GoRecipe<string> | CRecipe<string> | LocalGoRecipe | KconfigRecipe<string>): string[] {
+  const libs: Record<string, string> = { mbedtls: 'libmbedtls-dev', mbedx509: 'libmbedtls-dev', mbedcrypto: 'libmbedtls-dev', seccomp: 'libseccomp-dev' };
+  switch (r.kind) {
+    case 'go':
+      return r.cgo ? ['gcc', 'libc6-dev', ...(r.tags?.includes('seccomp') ? ['libseccomp-dev'] : [])] : [];
+    case 'c':
+      return [...new Set([...(r.cc === 'musl-gcc' ? ['musl-tools', 'musl-dev'] : ['gcc', 'libc6-dev']), ...(r.libs ?? []).map((l) => libs[l] ?? `lib${l}-dev`)])];
+    case 'kconfig':
+      return ['gcc', 'libc6-dev'];
+    case 'local-go':
+      return [];
+  }
 }
 
 /** The version stamp of every Kubernetes binary (unstamped, they report v0.0.0). */
@@ -238,7 +267,9 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
         kind: 'go',
         module: 'github.com/distribution/distribution/v3',
         version: `v${v.registry}`,
-        packages: [['github.com/distribution/distribution/v3/cmd/registry', 'registry']],
+        // Only the filesystem driver: upstream's cmd/registry links every cloud storage driver.
+        main: 'images/registry/main.go',
+        packages: [[WRAPPER_MODULE, 'registry']],
         ldflags: [
           `-X github.com/distribution/distribution/v3/version.version=v${v.registry}`,
           `-X github.com/distribution/distribution/v3/version.revision=v${v.registry}`,
@@ -415,8 +446,11 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
  * The wrapper module's go.mod: require the upstream module(s) and copy the
  * upstream replace block (and godebug line), mapping local-path replacements.
  */
+/** The wrapper module's path: a recipe's own main package (GoRecipe.main) is this import path. */
+export const WRAPPER_MODULE = 'k8s-img.local/build';
+
 export function wrapperGoMod(r: GoRecipe<string>, upstreamGoMod: string, goVersion: string): string {
-  const lines = [`module k8s-img.local/build`, '', `go ${goVersion}`, ''];
+  const lines = [`module ${WRAPPER_MODULE}`, '', `go ${goVersion}`, ''];
   if (r.copyGodebug) {
     const godebug = /^godebug\s+(.+)$/m.exec(upstreamGoMod);
     if (godebug) lines.push(`godebug ${godebug[1]}`, '');

@@ -52,6 +52,18 @@ SRC
   apt-get install -y -qq --no-install-recommends mmdebstrap gcc libc6-dev make bzip2 musl-tools libmbedtls-dev libseccomp-dev pkg-config iptables ca-certificates curl >/dev/null
 fi
 
+# The SPDX project's validator checks the SBOMs in the tests (a venv of its own: Debian's
+# Python is externally managed).
+SPDX_TOOLS=/opt/k8s-img-spdx-tools
+if [ ! -x "$SPDX_TOOLS/bin/pyspdxtools" ]; then
+  say "installing spdx-tools (the SPDX validator) into $SPDX_TOOLS"
+  python3 -m venv "$SPDX_TOOLS" 2>/dev/null || {
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+    python3 -m venv "$SPDX_TOOLS"
+  }
+  "$SPDX_TOOLS/bin/pip" install -q spdx-tools==0.8.5 || die "cannot install spdx-tools from PyPI" "check the network path to the Python package index" 4
+fi
+
 command -v go >/dev/null || die "Go is not installed" "install Go >= 1.24 (it builds the Kubernetes components from the Go module proxy)" 4
 
 if ! docker info >/dev/null 2>&1; then

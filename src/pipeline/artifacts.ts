@@ -17,10 +17,11 @@ export interface Artifacts {
 }
 
 /** fetch (cached) + build (content-addressed): what `build` and `up` both do. */
-export async function fetchAndBuild(config: ResolvedConfig, reporter: Reporter, docker = new DockerEngine()): Promise<Artifacts> {
+export async function fetchAndBuild(config: ResolvedConfig, reporter: Reporter, docker = new DockerEngine(), opts: { locked?: boolean } = {}): Promise<Artifacts> {
   await docker.ping();
   const cache = new BinaryCache(cacheDir());
   const workDir = join(cache.root, 'work');
-  const bins = await fetchBinaries({ config, cache, go: new GoToolchain({ proxy: config.binaries.goproxy }), reporter });
-  return { bins, images: await buildImages({ config, bins, docker, reporter, workDir }), workDir };
+  const go = new GoToolchain({ proxy: config.binaries.goproxy });
+  const bins = await fetchBinaries({ config, cache, go, reporter });
+  return { bins, images: await buildImages({ config, bins, docker, reporter, workDir, go, ...opts }), workDir };
 }

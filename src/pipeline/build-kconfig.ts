@@ -42,7 +42,9 @@ export async function buildKconfig(r: KconfigRecipe<string>, work: string, stagi
 }
 
 async function step(cmd: string[], cwd: string, what: string, onLine?: (l: string) => void): Promise<void> {
-  const res = await run(cmd[0]!, cmd.slice(1), { cwd, onLine }).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
+  // Kconfig stamps the build time into the program's banner unless told not to.
+  const env = { ...process.env, KCONFIG_NOTIMESTAMP: '1' };
+  const res = await run(cmd[0]!, cmd.slice(1), { cwd, onLine, env }).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
   if (res.code !== 0) {
     throw new FetchError(`${cmd.join(' ')} failed:\n${tail(`${res.stdout}\n${res.stderr}`, 15).join('\n')}`, `run \`npm run setup\` (it installs ${what}, gcc and bzip2)`);
   }

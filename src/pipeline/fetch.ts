@@ -2,17 +2,18 @@
 // (group, version, source). A second fetch finds everything in the cache.
 import { createHash } from 'node:crypto';
 import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ResolvedConfig } from '../config/defaults.js';
 import { findRelease } from '../config/versions.js';
 import { FetchError } from '../errors.js';
-import { goDirective, groups, versionCheck, wrapperGoMod, type CRecipe, type GoRecipe, type Group, type GroupId, type LocalGoRecipe } from '../fetch/recipes.js';
+import { GO_REPRODUCIBLE_LDFLAGS, buildHostPackages, goDirective, groups, versionCheck, wrapperGoMod, type CRecipe, type GoRecipe, type Group, type GroupId, type LocalGoRecipe } from '../fetch/recipes.js';
 import type { BinaryName } from '../plan/images.js';
 import { createTarGz, extractTarGz } from '../runtime/archive.js';
 import { BinaryCache, sha256File, type BinaryInfo } from '../runtime/bincache.js';
 import { checksumFor, downloadText, downloadTo } from '../runtime/download.js';
 import { run, tail } from '../runtime/exec.js';
 import type { GoToolchain } from '../runtime/gotool.js';
+import { formatHostPackages, hostPackages } from '../runtime/host-packages.js';
 import { PACKAGE_ROOT } from '../runtime/paths.js';
 import { TOOL_VERSION } from '../version.js';
 import { buildKconfig } from './build-kconfig.js';
@@ -49,19 +50,26 @@ export function groupsFor(config: ResolvedConfig): Group[] {
   return groups(release, TOOL_VERSION);
 }
 
+/**
+ * Bumped when how binaries are built changes (flags every recipe shares): cached binaries
+ * built the old way are then rebuilt. r2: -buildid=, file-prefix maps, no kconfig timestamp.
+ */
+const BUILD_STYLE = 'r2';
+
 const shortHash = (v: unknown) => createHash('sha256').update(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'function' ? String(x) : x))).digest('hex').slice(0, 12);
 
 /** The cache key's source part: a hash of the recipe, so changing flags rebuilds. */
 function cacheSource(g: AnyGroup, source: string): string {
   if (source === 'release') return 'release';
-  if (g.go.kind === 'c' && 'packageFile' in g.go.source) return `local-${shortHash([g.go, readFileSync(join(PACKAGE_ROOT, g.go.source.packageFile), 'utf8')])}`;
-  if (g.go.kind === 'kconfig') return `src-${shortHash(g.go)}`;
+  if (g.go.kind === 'c' && 'packageFile' in g.go.source) return `local-${shortHash([BUILD_STYLE, g.go, readFileSync(join(PACKAGE_ROOT, g.go.source.packageFile), 'utf8')])}`;
+  if (g.go.kind === 'kconfig') return `src-${shortHash([BUILD_STYLE, g.go])}`;
+  if (g.go.kind === 'go' && g.go.main) return `go-${shortHash([BUILD_STYLE, g.go, readFileSync(join(PACKAGE_ROOT, g.go.main), 'utf8')])}`;
   if (g.go.kind === 'local-go') {
     const dir = join(PACKAGE_ROOT, g.go.dir);
     const sources = readdirSync(dir).filter((f) => f.endsWith('.go') || f === 'go.mod').sort();
-    return `local-${shortHash([g.go, ...sources.map((f) => readFileSync(join(dir, f), 'utf8'))])}`;
+    return `local-${shortHash([BUILD_STYLE, g.go, ...sources.map((f) => readFileSync(join(dir, f), 'utf8'))])}`;
   }
-  return `go-${shortHash(g.go)}`;
+  return `go-${shortHash([BUILD_STYLE, g.go])}`;
 }
 
 /** Fetches every group the images need (or only `only`, which may name on-demand tools); returns where each binary is. */
@@ -95,12 +103,18 @@ export async function fetchGroup<B extends string>(ctx: FetchContext, g: Group<B
   const bins = await ctx.reporter.step(title, async (update) => {
     const staging = ctx.cache.staging(g.id, g.version, key);
     try {
+      // What the SBOM needs beyond the binaries: the source's checksum, the build machine's packages.
+      const details: Record<string, string> = { upstream: g.upstream };
       if (source === 'release') await fromRelease(g, ctx, staging, update);
-      else if (g.go.kind === 'go') await buildGo(g, g.go, ctx, staging, update);
-      else if (g.go.kind === 'c') await buildC(g.go, ctx, staging);
+      else if (g.go.kind === 'go') Object.assign(details, await buildGo(g, g.go, ctx, staging, update));
+      else if (g.go.kind === 'c') Object.assign(details, await buildC(g.go, ctx, staging));
       else if (g.go.kind === 'kconfig') await buildKconfig(g.go, join(ctx.cache.root, 'work', g.id), staging, update);
       else await buildLocalGo(g.go, ctx, staging);
-      return await ctx.cache.commit(staging, { group: g.id, version: g.version, source: key, details: { upstream: g.upstream } }, g.binaries);
+      if (source !== 'release') {
+        const host = await hostPackages(buildHostPackages(g.go));
+        if (host.length > 0) details.buildHost = formatHostPackages(host);
+      }
+      return await ctx.cache.commit(staging, { group: g.id, version: g.version, source: key, details }, g.binaries);
     } catch (e) {
       ctx.cache.discard(staging);
       throw e;
@@ -117,7 +131,7 @@ function defaultBinaryName(pkg: string): string {
   return /^v\d+$/.test(last) ? parts.at(-2)! : last;
 }
 
-async function buildGo(g: AnyGroup, r: GoRecipe<string>, ctx: FetchContext, staging: string, update: (d: string) => void): Promise<void> {
+async function buildGo(g: AnyGroup, r: GoRecipe<string>, ctx: FetchContext, staging: string, update: (d: string) => void): Promise<Record<string, string>> {
   const work = join(ctx.cache.root, 'work', g.id);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -130,8 +144,9 @@ async function buildGo(g: AnyGroup, r: GoRecipe<string>, ctx: FetchContext, stag
     );
   }
   writeFileSync(join(work, 'go.mod'), wrapperGoMod(r, upstream.goMod, goDirective(upstream.goMod) ?? '1.24'));
+  if (r.main) copyFileSync(join(PACKAGE_ROOT, r.main), join(work, 'main.go'));
   let compiled = 0;
-  const ldflags = ['-s', '-w', ...r.ldflags].join(' ');
+  const ldflags = [...GO_REPRODUCIBLE_LDFLAGS, ...r.ldflags].join(' ');
   const flags = ['-trimpath', ...(r.tags ? [`-tags=${r.tags.join(',')}`] : []), '-ldflags', ldflags];
   const opts = { what: `${g.id} ${g.version}`, cgo: r.cgo ?? false, onPackage: () => update(`${++compiled} packages compiled`) };
   if (r.test) {
@@ -144,24 +159,25 @@ async function buildGo(g: AnyGroup, r: GoRecipe<string>, ctx: FetchContext, stag
     }
   }
   for (const [file, name] of r.copyFiles ?? []) copyFileSync(join(upstream.dir, file), join(staging, name));
+  return upstream.sum ? { moduleSum: upstream.sum } : {};
 }
 
-async function buildC(r: CRecipe<string>, ctx: FetchContext, staging: string): Promise<void> {
-  const src =
-    'packageFile' in r.source
-      ? join(PACKAGE_ROOT, r.source.packageFile)
-      : join((await ctx.go.download(r.source.module, r.source.version, ctx.cache.root)).dir, r.source.file);
+async function buildC(r: CRecipe<string>, ctx: FetchContext, staging: string): Promise<Record<string, string>> {
+  const module = 'module' in r.source ? await ctx.go.download(r.source.module, r.source.version, ctx.cache.root) : undefined;
+  const src = 'packageFile' in r.source ? join(PACKAGE_ROOT, r.source.packageFile) : join(module!.dir, r.source.file);
   const defines = Object.entries(r.defines).map(([k, v]) => `-D${k}=${v}`);
-  const args = ['-Os', '-Wall', '-Werror', '-static', '-s', '-ffunction-sections', '-fdata-sections', '-Wl,--gc-sections', ...defines, '-o', join(staging, r.output), src, ...(r.libs ?? []).map((l) => `-l${l}`)];
+  // The source's folder never reaches the binary (__FILE__, debug paths): the same bytes wherever it lies.
+  const args = ['-Os', '-Wall', '-Werror', '-static', '-s', `-ffile-prefix-map=${dirname(src)}=.`, '-ffunction-sections', '-fdata-sections', '-Wl,--gc-sections', ...defines, '-o', join(staging, r.output), src, ...(r.libs ?? []).map((l) => `-l${l}`)];
   const cc = r.cc ?? 'gcc';
   const res = await run(cc, args).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
   if (res.code !== 0) {
     throw new FetchError(`${cc} failed for ${r.output}:\n${tail(res.stderr, 10).join('\n')}`, 'run `npm run setup` (it installs gcc, musl-tools and libmbedtls-dev)');
   }
+  return module?.sum ? { sourceSum: module.sum } : { sourceSha256: await sha256File(src) };
 }
 
 async function buildLocalGo(r: LocalGoRecipe, ctx: FetchContext, staging: string): Promise<void> {
-  const ldflags = ['-s', '-w', ...r.ldflags].join(' ');
+  const ldflags = [...GO_REPRODUCIBLE_LDFLAGS, ...r.ldflags].join(' ');
   await ctx.go.build(join(PACKAGE_ROOT, r.dir), ['-trimpath', '-ldflags', ldflags, '-o', join(staging, r.output), '.'], { what: r.output });
 }
 

@@ -1,7 +1,7 @@
 // generate: config → plan → secrets (state dir) → rendered bundles → DIR, atomically.
 import { dirname, join, resolve } from 'node:path';
 import type { ResolvedConfig } from '../config/defaults.js';
-import { REGISTRY_STORAGE } from '../plan/components.js';
+import { REGISTRY_STORAGE, SBOM_DIR } from '../plan/components.js';
 import { planCluster } from '../plan/plan.js';
 import type { ClusterPlan } from '../plan/types.js';
 import { renderBundles, type BundleFile, type Secrets } from '../render/bundle.js';
@@ -12,7 +12,7 @@ import { loadTemplates } from '../runtime/templates.js';
 import { claimState, verifyState } from './state-check.js';
 
 /** What `save` adds to a bundle (the cluster registry's storage too); regenerating keeps them. */
-export const ARCHIVE_FILES = ['images.tar', 'images.sha256', 'images.txt', REGISTRY_STORAGE];
+export const ARCHIVE_FILES = ['images.tar', 'images.sha256', 'images.txt', REGISTRY_STORAGE, SBOM_DIR];
 
 export interface GenerateResult {
   plan: ClusterPlan;

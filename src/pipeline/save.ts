@@ -12,12 +12,15 @@ import type { DockerEngine } from '../runtime/docker.js';
 import { writeFileAtomic } from '../runtime/files.js';
 import { withFsErrors } from '../runtime/fs-errors.js';
 import { cacheDir } from '../runtime/paths.js';
-import { REGISTRY_STORAGE } from '../plan/components.js';
+import { REGISTRY_STORAGE, SBOM_DIR } from '../plan/components.js';
 import { parseImageName } from '../plan/image-name.js';
 import { registryTree } from '../render/registry-tree.js';
 import { BlobStore, exportImages, type OciImage } from '../runtime/oci-export.js';
 import { writeRegistryStorage } from '../runtime/registry-store.js';
 import { removeTemp, trackTemp, untrackTemp } from '../runtime/temp-cleanup.js';
+import { replaceTree, type TreeFile } from '../runtime/files.js';
+import { SbomStore } from '../runtime/sbom-store.js';
+import { SBOM_LABEL } from './assemble.js';
 import type { Reporter } from './progress.js';
 
 export interface NodeArchive {
@@ -42,6 +45,8 @@ export async function saveNodeArchives(plan: ClusterPlan, docker: DockerEngine, 
   const out: NodeArchive[] = [];
   await saveRegistryStorage(plan, docker, outDir, reporter, extra);
   for (const node of plan.nodes) {
+    const registry = plan.registry.nodes.includes(node.name) ? [...plan.registry.images.map((id) => plan.images[id]), ...extra.map((i) => i.ref)] : [];
+    await writeSboms(docker, join(outDir, node.name), [...node.images.map((id) => plan.images[id]), ...registry], reporter);
     const refs = node.images.map((id) => plan.images[id]);
     const images: { ref: string; id: string }[] = [];
     const missing: string[] = [];
@@ -99,6 +104,30 @@ export async function saveNodeArchives(plan: ClusterPlan, docker: DockerEngine, 
     out.push({ node: node.name, file, sha256, images, status: 'saved' });
   }
   return out;
+}
+
+/** `<node>/sbom/`: the SPDX document of every image the node gets (from the cache, by each image's label). */
+async function writeSboms(docker: DockerEngine, dir: string, refs: string[], reporter: Reporter): Promise<void> {
+  const store = new SbomStore();
+  const files: TreeFile[] = [];
+  for (const ref of refs) {
+    const info = await docker.imageInfo(ref);
+    const digest = info?.labels[SBOM_LABEL];
+    if (!info) continue; // reported by the archive's own check
+    if (!digest) {
+      reporter.warn(`${ref} has no SBOM (not built by this k8s-img): none is written for it`);
+      continue;
+    }
+    if (!store.has(digest)) throw new BuildError(`the SBOM of ${ref} (${digest}) is not in ${store.root}`, 'run `k8s-img build` (it writes the SBOM again, with the same digest)');
+    files.push({ path: sbomFileName(ref), content: readFileSync(store.path(digest)), mode: 0o644 });
+  }
+  withFsErrors(`cannot create ${dir}`, () => mkdirSync(dir, { recursive: true }));
+  replaceTree(join(dir, SBOM_DIR), files);
+}
+
+/** `k8s-img/kube-apiserver:v1.37.2` → `k8s-img_kube-apiserver_v1.37.2.spdx.json`. */
+export function sbomFileName(ref: string): string {
+  return `${ref.replace(/[/:@]/g, '_')}.spdx.json`;
 }
 
 /** Keeps the archive cache to its newest few entries. */

@@ -2,24 +2,29 @@
 // binary cache, Debian root filesystems from mmdebstrap, content-addressed like the components.
 // One image failing is reported with its reason; the others still build.
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/defaults.js';
 import { findRelease, type SupportedRelease } from '../config/versions.js';
 import { testImagePrograms, type TestProgram } from '../conformance/recipes.js';
 import { leftOutReason } from '../conformance/left-out-images.js';
 import { TEST_IMAGE_PATH, TEST_IMAGES_SUITE, TEST_ROOTFS, testImages, type TestImage, type TestRootfsId } from '../conformance/test-images.js';
 import { BuildError, K8sImgError } from '../errors.js';
+import type { Group } from '../fetch/recipes.js';
 import { LABEL } from '../plan/names.js';
-import { TemplateRenderer } from '../render/templates.js';
+import type { LayerEntry } from '../render/layer-tar.js';
+import type { FileOrigin } from '../render/sbom.js';
 import { BinaryCache } from '../runtime/bincache.js';
 import type { DockerEngine } from '../runtime/docker.js';
-import { GoToolchain } from '../runtime/gotool.js';
+import { GoToolchain, type ModuleInfo } from '../runtime/gotool.js';
+import type { LayerSource } from '../runtime/image-load.js';
 import { PACKAGE_ROOT, cacheDir } from '../runtime/paths.js';
 import { TOOL_VERSION } from '../version.js';
-import { buildIfChanged, ensureRootfsImage, place } from './build.js';
-import { fetchBinaries, fetchGroup, type FetchContext, type FetchedBinary } from './fetch.js';
+import { assembleImage, type ImagePlan } from './assemble.js';
+import { assembleContext, originOf } from './build.js';
+import { fetchBinaries, fetchGroup, groupsFor, type FetchContext, type FetchedBinary } from './fetch.js';
 import type { Reporter } from './progress.js';
+import { rootfsImage, type RootfsImage } from './rootfs.js';
 
 export interface TestImagesResult {
   /** Every image asked for (and the images they are built on) that exists now. */
@@ -32,8 +37,10 @@ export interface TestImagesResult {
 interface Inputs {
   programs: Map<TestProgram, FetchedBinary>;
   components: Map<'coredns' | 'pause', FetchedBinary>;
-  rootfs: Map<TestRootfsId, string>;
-  kubernetesDir?: string;
+  rootfs: Map<TestRootfsId, RootfsImage>;
+  kubernetes?: ModuleInfo;
+  /** The recipes of the programs and components, for the SBOM. */
+  groups: Group<string, string>[];
   /** Input → why it is missing. */
   missing: Map<string, string>;
 }
@@ -62,33 +69,16 @@ export async function buildTestImages(config: ResolvedConfig, docker: DockerEngi
   const cache = new BinaryCache(cacheDir());
   const workDir = join(cache.root, 'work');
   const fetch: FetchContext = { config, cache, go: new GoToolchain({ proxy: config.binaries.goproxy }), reporter };
-  const inputs = await gatherInputs(selected, release, fetch, { config, docker, reporter, workDir });
+  const build = assembleContext({ config, docker, reporter, workDir, go: fetch.go });
+  const inputs = await gatherInputs(selected, release, fetch, build);
 
-  const templates = new TemplateRenderer({ e2e: readFileSync(join(PACKAGE_ROOT, 'images', 'e2e.Dockerfile.hbs'), 'utf8') });
   const built: TestImagesResult['built'] = [];
-  const imageIds = new Map<string, string>();
   for (const t of selected) {
     try {
       const lacking = needs(t).map((n) => inputs.missing.get(n) && `${n}: ${inputs.missing.get(n)}`).filter(Boolean);
       if (lacking.length > 0) throw new BuildError(`cannot build ${t.ref} without ${lacking.join('; ')}`);
-      const base = await baseOf(t, inputs, imageIds, docker);
-      const dockerfile = templates.render('e2e', {
-        ...t,
-        base: base.ref,
-        // pause has no shell and upstream's pause image no PATH.
-        path: t.layout.some((e) => 'component' in e && e.component === 'pause') ? null : TEST_IMAGE_PATH,
-        run: t.run ?? [],
-        user: t.user ?? null,
-        workdir: t.workdir ?? null,
-        expose: t.expose ?? [],
-        stopSignal: t.stopSignal ?? null,
-        entrypoint: t.entrypoint ?? null,
-        cmd: t.cmd ?? null,
-      });
-      const { dir, hash } = prepareContext(t, inputs, dockerfile, workDir);
-      const r = await buildIfChanged({ docker, reporter }, t.ref, t.ref, dir, sha(`${hash} ${base.id}`), labelsOf(t, base.ref));
+      const r = await assembleImage(build, testImagePlan(t, inputs));
       const id = (await docker.imageInfo(t.ref))!.id;
-      imageIds.set(t.ref, id);
       built.push({ ref: t.ref, id, size: r.size, status: r.status });
     } catch (e) {
       failed.push({ ref: t.ref, reason: why(e) });
@@ -121,9 +111,10 @@ function needs(t: TestImage): string[] {
 }
 
 /** Builds or finds every program, root filesystem and file the selected images need; records what failed. */
-async function gatherInputs(selected: TestImage[], release: SupportedRelease, fetch: FetchContext, build: Parameters<typeof ensureRootfsImage>[1]): Promise<Inputs> {
+async function gatherInputs(selected: TestImage[], release: SupportedRelease, fetch: FetchContext, build: Parameters<typeof rootfsImage>[1]): Promise<Inputs> {
   const wanted = new Set(selected.flatMap(needs));
-  const inputs: Inputs = { programs: new Map(), components: new Map(), rootfs: new Map(), missing: new Map() };
+  const programGroups = testImagePrograms(release, TOOL_VERSION);
+  const inputs: Inputs = { programs: new Map(), components: new Map(), rootfs: new Map(), groups: [...programGroups, ...groupsFor(fetch.config)], missing: new Map() };
   const attempt = async (names: string[], fn: () => Promise<void>) => {
     if (!names.some((n) => wanted.has(n))) return;
     try {
@@ -132,7 +123,7 @@ async function gatherInputs(selected: TestImage[], release: SupportedRelease, fe
       for (const n of names) inputs.missing.set(n, why(e));
     }
   };
-  for (const g of testImagePrograms(release, TOOL_VERSION)) {
+  for (const g of programGroups) {
     await attempt(g.binaries.map((b) => `program ${b}`), async () => {
       for (const [name, bin] of Object.entries(await fetchGroup(fetch, g))) inputs.programs.set(name as TestProgram, bin as FetchedBinary);
     });
@@ -144,63 +135,74 @@ async function gatherInputs(selected: TestImage[], release: SupportedRelease, fe
   }
   for (const [id, spec] of Object.entries(TEST_ROOTFS) as [TestRootfsId, (typeof TEST_ROOTFS)[TestRootfsId]][]) {
     await attempt([`rootfs ${id}`], async () => {
-      inputs.rootfs.set(id, await ensureRootfsImage(spec, build));
+      inputs.rootfs.set(id, await rootfsImage(spec, build));
     });
   }
   await attempt(['k8s.io/kubernetes module'], async () => {
-    inputs.kubernetesDir = (await fetch.go.download('k8s.io/kubernetes', `v${release.kubernetes}`, fetch.cache.root)).dir;
+    inputs.kubernetes = await fetch.go.download('k8s.io/kubernetes', `v${release.kubernetes}`, fetch.cache.root);
   });
   return inputs;
 }
 
-async function baseOf(t: TestImage, inputs: Inputs, imageIds: Map<string, string>, docker: DockerEngine): Promise<{ ref: string; id: string }> {
-  if (t.base === 'scratch') return { ref: 'scratch', id: 'scratch' };
-  const ref = 'rootfs' in t.base ? inputs.rootfs.get(t.base.rootfs)! : t.base.image;
-  const id = 'image' in t.base ? imageIds.get(ref) : (await docker.imageInfo(ref))?.id;
-  if (!id) throw new BuildError(`cannot build ${t.ref}: its base ${ref} was not built`, 'see that image\'s own reason');
-  return { ref, id };
-}
-
-/** Lays out the build context; returns its folder and the hash of everything in it. */
-function prepareContext(t: TestImage, inputs: Inputs, dockerfile: string, workDir: string): { dir: string; hash: string } {
-  const dir = join(workDir, 'images', `e2e-${t.ref.replace(/[^\w.-]+/g, '_')}`);
-  rmSync(dir, { recursive: true, force: true });
-  const root = join(dir, 'rootfs');
-  mkdirSync(root, { recursive: true });
-  const hashes = [`Dockerfile ${sha(dockerfile)}`];
-  const copy = (from: string, to: string, mode: number) => {
-    mkdirSync(dirname(join(root, to)), { recursive: true });
-    copyFileSync(from, join(root, to));
-    chmodSync(join(root, to), mode);
-    hashes.push(`${to} ${sha(readFileSync(from))} ${mode.toString(8)}`);
+/** What one test image is: its base, its files (with where they come from), its build steps and config. */
+function testImagePlan(t: TestImage, inputs: Inputs): ImagePlan {
+  const entries: LayerEntry<LayerSource>[] = [];
+  const origins = new Map<string, FileOrigin>();
+  const own = (to: string, from: string, mode: number, origin: FileOrigin) => {
+    const data = readFileSync(from);
+    entries.push({ path: to, type: 'file', mode, uid: 0, gid: 0, size: data.length, content: { file: from, sha256: sha(data) } });
+    origins.set(to.replace(/^\//, ''), origin);
   };
+  const k8s = inputs.kubernetes;
   for (const e of t.layout) {
     if ('program' in e || 'component' in e) {
       const bin = 'program' in e ? inputs.programs.get(e.program)! : inputs.components.get(e.component)!;
-      place(bin.path, join(root, e.to));
-      hashes.push(`${e.to} ${bin.sha256}`);
+      entries.push({ path: e.to, type: 'file', mode: 0o755, uid: 0, gid: 0, size: bin.size, content: { file: bin.path, sha256: bin.sha256 } });
+      origins.set(e.to.replace(/^\//, ''), originOf(bin, inputs.groups));
     } else if ('kubernetesFile' in e) {
-      copy(join(inputs.kubernetesDir!, e.kubernetesFile), e.to, 0o644);
+      own(e.to, join(k8s!.dir, e.kubernetesFile), 0o644, { kind: 'copied', source: { name: 'k8s.io/kubernetes', version: `v${k8sVersionOf(inputs)}`, ...(k8s!.sum ? { h1: k8s!.sum } : {}) }, from: e.kubernetesFile });
     } else if ('file' in e) {
-      copy(join(PACKAGE_ROOT, 'images', 'e2e', e.file), e.to, 0o644);
+      own(e.to, join(PACKAGE_ROOT, 'images', 'e2e', e.file), 0o644, { kind: 'k8s-img' });
     } else if ('link' in e) {
-      mkdirSync(dirname(join(root, e.to)), { recursive: true });
-      symlinkSync(e.link, join(root, e.to));
-      hashes.push(`${e.to} -> ${e.link}`);
+      entries.push({ path: e.to, type: 'symlink', mode: 0o777, uid: 0, gid: 0, size: 0, linkname: e.link });
     } else {
-      mkdirSync(join(root, e.dir), { recursive: true });
-      chmodSync(join(root, e.dir), e.mode);
-      hashes.push(`${e.dir}/ ${e.mode.toString(8)}`);
+      entries.push({ path: e.dir, type: 'dir', mode: e.mode, uid: 0, gid: 0, size: 0 });
     }
   }
-  writeFileSync(join(dir, 'Dockerfile'), dockerfile);
-  return { dir, hash: sha(hashes.sort().join('\n')) };
-}
-
-function labelsOf(t: TestImage, base: string): Record<string, string> {
+  // pause has no shell and upstream's pause image no PATH.
+  const env = t.layout.some((e) => 'component' in e && e.component === 'pause') ? [] : [`PATH=${TEST_IMAGE_PATH}`];
+  const base =
+    t.base === 'scratch'
+      ? ({ ref: 'scratch' } as const)
+      : 'rootfs' in t.base
+        ? { ref: inputs.rootfs.get(t.base.rootfs)!.ref, name: inputs.rootfs.get(t.base.rootfs)!.name }
+        : { ref: t.base.image, name: t.base.image };
   const name = t.ref.slice(t.ref.lastIndexOf('/') + 1).split(':')[0]!;
   return {
-    ...(base === 'scratch' ? {} : { 'org.opencontainers.image.base.name': base }),
+    id: `e2e-${name}`,
+    ref: t.ref,
+    base,
+    layers: [{ entries, origins, history: { created_by: `k8s-img ${TOOL_VERSION}: ${t.builtFrom}` } }],
+    ...(t.run ? { run: { steps: t.run, env } } : {}),
+    config: {
+      labels: labelsOf(t),
+      env,
+      ...(t.user ? { user: t.user } : {}),
+      ...(t.workdir ? { workdir: t.workdir } : {}),
+      ...(t.expose ? { exposedPorts: t.expose } : {}),
+      ...(t.stopSignal ? { stopSignal: t.stopSignal } : {}),
+      ...(t.entrypoint ? { entrypoint: t.entrypoint } : {}),
+      ...(t.cmd ? { cmd: t.cmd } : {}),
+    },
+    sbom: { image: { name: `e2e-${name}`, version: t.ref.slice(t.ref.lastIndexOf(':') + 1), description: t.description } },
+  };
+}
+
+const k8sVersionOf = (inputs: Inputs) => inputs.groups.find((g) => g.id === 'kubernetes')!.version;
+
+function labelsOf(t: TestImage): Record<string, string> {
+  const name = t.ref.slice(t.ref.lastIndexOf('/') + 1).split(':')[0]!;
+  return {
     [LABEL.managed]: 'true',
     [LABEL.component]: `e2e-${name}`,
     'org.opencontainers.image.ref.name': t.ref,

@@ -25,6 +25,8 @@ export const REGISTRY_PORT = 5000;
 
 /** The registry's storage in the bundle of each node that serves it (written by `save`). */
 export const REGISTRY_STORAGE = 'registry-storage';
+/** The SPDX documents of the node's images, one per image (written by `save`). */
+export const SBOM_DIR = 'sbom';
 /** containerd and its shims leave the service's cgroup for this one: restarting the service leaves pods running. */
 const CONTAINERD_CGROUP = 'k8s-img-containerd';
 /**

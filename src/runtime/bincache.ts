@@ -8,6 +8,8 @@ export interface BinaryInfo {
   path: string;
   sha256: string;
   size: number;
+  /** The manifest's details (upstream, the source's checksum, the build machine's packages). */
+  details?: Record<string, string>;
 }
 
 export interface GroupManifest {
@@ -41,7 +43,7 @@ export class BinaryCache {
     for (const [name, info] of Object.entries(m.binaries)) {
       const p = join(dir, name);
       if (!info || !existsSync(p) || statSync(p).size !== info.size) return undefined;
-      out[name] = { path: p, ...info };
+      out[name] = { path: p, ...info, details: m.details };
     }
     return out;
   }

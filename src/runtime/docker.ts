@@ -5,6 +5,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Docker from 'dockerode';
+import tar from 'tar-stream';
 import { BuildError, HostError } from '../errors.js';
 
 export interface BuildEvent {
@@ -43,10 +44,10 @@ export class DockerEngine {
     }
   }
 
-  async imageInfo(ref: string): Promise<{ id: string; size: number; labels: Record<string, string> } | undefined> {
+  async imageInfo(ref: string): Promise<{ id: string; size: number; labels: Record<string, string>; layers: string[] } | undefined> {
     try {
       const info = await this.api.getImage(ref).inspect();
-      return { id: info.Id, size: info.Size, labels: info.Config?.Labels ?? {} };
+      return { id: info.Id, size: info.Size, labels: info.Config?.Labels ?? {}, layers: info.RootFS?.Layers ?? [] };
     } catch {
       return undefined;
     }
@@ -78,10 +79,10 @@ export class DockerEngine {
   }
 
   /** Builds `contextDir` (only `files`) with its Dockerfile; returns the image ID. */
-  async build(contextDir: string, files: string[], tag: string, labels: Record<string, string>, onLine?: (l: string) => void): Promise<string> {
+  async build(contextDir: string, files: string[], tag: string, labels: Record<string, string>, onLine?: (l: string) => void, buildargs?: Record<string, string>): Promise<string> {
     let stream: NodeJS.ReadableStream;
     try {
-      stream = await this.api.buildImage({ context: contextDir, src: files }, { t: tag, labels, rm: true, forcerm: true, pull: false });
+      stream = await this.api.buildImage({ context: contextDir, src: files }, { t: tag, labels, rm: true, forcerm: true, pull: false, ...(buildargs ? { buildargs } : {}) });
     } catch (e) {
       throw new BuildError(`building ${tag}: ${(e as Error).message}`, 'is the engine running? (npm run setup)');
     }
@@ -115,6 +116,43 @@ export class DockerEngine {
   async load(file: string): Promise<void> {
     const stream = await this.api.loadImage(createReadStream(file), { quiet: true });
     await this.follow(stream as NodeJS.ReadableStream, `loading ${file}`);
+  }
+
+  /** `docker load` from a stream (an archive we write as we go); fails on the first error event. */
+  async loadStream(archive: NodeJS.ReadableStream, what: string): Promise<void> {
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = (await this.api.loadImage(archive, { quiet: true })) as NodeJS.ReadableStream;
+    } catch (e) {
+      throw new BuildError(`${what}: ${(e as Error).message}`, 'is the engine running? (npm run setup)', [], { cause: e });
+    }
+    await this.follow(stream, what);
+  }
+
+  /** One file of an image, read through a container that is created (never started) and removed. */
+  async readImageFile(ref: string, path: string): Promise<Buffer> {
+    const c = await this.api.createContainer({ Image: ref, Cmd: ['/k8s-img-never-run'], Labels: { 'io.k8s-img.managed': 'true', 'io.k8s-img.component': 'read-file' } });
+    try {
+      const archive = (await c.getArchive({ path })) as unknown as NodeJS.ReadableStream;
+      const extract = tar.extract();
+      let data: Buffer | undefined;
+      extract.on('entry', (header, stream, next) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (b: unknown) => chunks.push(b as Buffer));
+        stream.on('end', () => {
+          if (!data && header.type === 'file') data = Buffer.concat(chunks);
+          next();
+        });
+      });
+      await pipeline(archive, extract);
+      if (!data) throw new BuildError(`${path} in ${ref} is not a regular file`, 'use a base image whose file is a regular file');
+      return data;
+    } catch (e) {
+      if (e instanceof BuildError) throw e;
+      throw new BuildError(`cannot read ${path} from ${ref}: ${(e as Error).message}`, 'the base image must have it', [], { cause: e });
+    } finally {
+      await c.remove({ force: true }).catch(() => undefined);
+    }
   }
 
   async removeImage(ref: string): Promise<void> {

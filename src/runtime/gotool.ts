@@ -58,6 +58,12 @@ export class GoToolchain {
     return { dir: info.Dir, goMod: readFileSync(info.GoMod, 'utf8'), ...(info.Sum ? { sum: info.Sum } : {}) };
   }
 
+  /** `go version -m FILE`: the build info of a Go binary, or undefined for any other file. */
+  async buildInfo(file: string): Promise<string | undefined> {
+    const r = await run('go', ['version', '-m', file], { env: this.vars() }).catch(() => undefined);
+    return r && r.code === 0 ? r.stdout : undefined;
+  }
+
   /** `go build -v`; progress gets one call per compiled package. */
   async build(cwd: string, args: string[], opts: BuildOptions): Promise<void> {
     const r = await run('go', ['build', '-v', ...args], {

@@ -66,6 +66,11 @@ export class BlobStore {
   read(digest: string): Buffer {
     return readFileSync(this.path(digest));
   }
+
+  /** The manifest digest image `id` was exported under, if it was. */
+  manifestOf(id: string): string | undefined {
+    return readIndex(this, id)?.manifest;
+  }
 }
 
 interface Descriptor {

@@ -18,16 +18,13 @@ const NAME = 'it15bgp';
 const NODES = { sm1: '192.168.210.206', sw1: '192.168.210.207', sw2: '192.168.210.208' } as const;
 type Node = keyof typeof NODES;
 const ALL = Object.keys(NODES) as Node[];
-// Where others build k8s-img/* images at the same time (a shared development machine),
-// K8S_IMG_TEST_PREFIX gives this suite images of its own.
-const PREFIX = process.env.K8S_IMG_TEST_PREFIX;
 const configPath = writeTestCluster(
   NAME,
   ALL.map((n) => `  - { name: ${n}, address: ${NODES[n]}, roles: [${n === 'sm1' ? 'control-plane' : n === 'sw1' ? 'worker, etcd' : 'worker'}] }\n`).join(''),
-  `networking:\n  calico: { backend: bgp }\n${PREFIX ? `images: { prefix: ${PREFIX} }\n` : ''}`,
+  'networking:\n  calico: { backend: bgp }\n',
 );
-const fixture = fixtureConfig('tutorial-bgp.yaml');
-const config = PREFIX ? { ...fixture, images: { ...fixture.images, prefix: PREFIX } } : fixture;
+// K8S_IMG_TEST_PREFIX (harness.ts) gives the suite images of its own.
+const config = fixtureConfig('tutorial-bgp.yaml');
 const WORKLOAD = imageRef(config.images.prefix, 'workload', DEFAULT_RELEASE);
 const docker = new DockerEngine();
 let kube: KubeClient;

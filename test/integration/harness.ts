@@ -25,7 +25,7 @@ export const TEST_LABELS = { 'io.k8s-img.managed': 'true', 'io.k8s-img.test': 't
  * K8S_IMG_IT_IMAGES="it9" (image prefix). CI leaves them unset.
  */
 const NETS = (process.env.K8S_IMG_IT_NETS ?? '240,241,242,243').split(',').map((n) => Number(n.trim()));
-export const IT_IMAGES = process.env.K8S_IMG_IT_IMAGES ?? process.env.K8S_IMG_TEST_PREFIX ?? 'k8s-img';
+export const IT_IMAGES = process.env.K8S_IMG_IT_IMAGES || process.env.K8S_IMG_TEST_PREFIX || 'k8s-img';
 
 /** The first three octets of the suite's `i`-th node network, e.g. "192.168.240". */
 export function testNet(i: number): string {
@@ -38,6 +38,9 @@ export function testNet(i: number): string {
 export function testName(what: string): string {
   return `${process.env.K8S_IMG_IT_NAME ?? 'it'}${what}`;
 }
+
+/** The suites' image prefix (K8S_IMG_IT_IMAGES, or K8S_IMG_TEST_PREFIX as some scripts say). */
+export const TEST_PREFIX = IT_IMAGES;
 
 export function fixtureConfig(name: string): ResolvedConfig {
   const config = parseClusterConfig(readFixture(join('valid', name)), name).config;
@@ -64,6 +67,7 @@ export function tutorialNodes(net: string): string {
 export function writeTestCluster(name: string, nodes: string, extra = ''): string {
   const dir = mkdtempSync(join(tmpdir(), `k8s-img-${name}-`));
   const path = join(dir, 'cluster.yaml');
-  writeFileSync(path, `apiVersion: k8s-img/v1alpha1\nkind: Cluster\nname: ${name}\nnodes:\n${nodes}${extra}images: { prefix: ${IT_IMAGES} }\n`);
+  const images = /^images:/m.test(extra) ? '' : `images: { prefix: ${IT_IMAGES} }\n`;
+  writeFileSync(path, `apiVersion: k8s-img/v1alpha1\nkind: Cluster\nname: ${name}\nnodes:\n${nodes}${extra}${images}`);
   return path;
 }

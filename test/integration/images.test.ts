@@ -1,7 +1,8 @@
 // Issue 3: every image starts and reports its version; etcd and the apiserver
 // really serve; builds are content-addressed; save archives load into a clean engine.
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,7 +12,9 @@ import { BuildError } from '../../src/errors.js';
 import { buildImages, buildNodeImage } from '../../src/pipeline/build.js';
 import { fetchBinaries } from '../../src/pipeline/fetch.js';
 import { silentReporter } from '../../src/pipeline/progress.js';
-import { saveNodeArchives } from '../../src/pipeline/save.js';
+import { SBOM_LABEL } from '../../src/pipeline/assemble.js';
+import { saveNodeArchives, sbomFileName } from '../../src/pipeline/save.js';
+import { SBOM_DIR } from '../../src/plan/components.js';
 import { IMAGES } from '../../src/plan/images.js';
 import { planCluster } from '../../src/plan/plan.js';
 import { IMAGE_IDS } from '../../src/plan/types.js';
@@ -201,9 +204,18 @@ describe('save', () => {
       const list = await engine.exec(['docker', 'images', '--format', '{{.Repository}}:{{.Tag}}']);
       const expected = plan.nodes.find((n) => n.name === a.node)!.images.map((id) => plan.images[id]).sort();
       assert.deepEqual(list.output.trim().split('\n').sort(), expected);
+      // Next to the archive, the SBOM of every image the node gets (on control planes also the pod images its registry serves).
+      const served = plan.registry.nodes.includes(a.node) ? plan.registry.images.map((id) => plan.images[id]) : [];
+      const sbomDir = join(out, a.node, SBOM_DIR);
+      assert.deepEqual(readdirSync(sbomDir).sort(), [...new Set([...expected, ...served])].map(sbomFileName).sort(), `${a.node}: ${SBOM_DIR}/`);
+      for (const ref of [...expected, ...served]) {
+        const doc = readFileSync(join(sbomDir, sbomFileName(ref)));
+        assert.equal(`sha256:${createHash('sha256').update(doc).digest('hex')}`, (await docker.imageInfo(ref))!.labels[SBOM_LABEL], `${ref}: the SBOM its label names`);
+        assert.equal(JSON.parse(doc.toString()).spdxVersion, 'SPDX-2.3');
+      }
       await engine.stop({ remove: true, removeVolumes: true });
       // The pods' images are not in any node's engine: the cluster registry on the control plane serves them.
-      const tags = join(out, a.node, 'registry-storage', 'docker', 'registry', 'v2', 'repositories', 'k8s-img', 'coredns', '_manifests', 'tags');
+      const tags = join(out, a.node, 'registry-storage', 'docker', 'registry', 'v2', 'repositories', config.images.prefix, 'coredns', '_manifests', 'tags');
       assert.equal(existsSync(tags), plan.registry.nodes.includes(a.node), `${a.node}: registry storage`);
     }
     rmSync(out, { recursive: true, force: true });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import tar from 'tar-stream';
 import ssh2 from 'ssh2';
 import type { ResolvedConfig } from '../../src/config/defaults.js';
-import { ensureRootfsImage } from '../../src/pipeline/build.js';
+import { assembleContext } from '../../src/pipeline/build.js';
+import { ensureRootfsImage } from '../../src/pipeline/rootfs.js';
 import { silentReporter } from '../../src/pipeline/progress.js';
 import { ROOTFS } from '../../src/plan/bases.js';
 import { LABEL, TEST_LABEL, clusterLabels } from '../../src/plan/names.js';
@@ -30,7 +31,7 @@ export interface SshMachines {
 /** The test machine image: the node root filesystem plus openssh-server, our entrypoint. */
 export async function sshNodeImage(config: ResolvedConfig, docker: DockerEngine): Promise<string> {
   const workDir = join(cacheDir(), 'work');
-  const base = await ensureRootfsImage(SSH_ROOTFS, { config, docker, reporter: silentReporter, workDir });
+  const base = await ensureRootfsImage(SSH_ROOTFS, assembleContext({ config, docker, reporter: silentReporter, workDir }));
   const ref = `${config.images.prefix}/ssh-node:test`;
   const ctx = join(workDir, 'images', 'ssh-node');
   rmSync(ctx, { recursive: true, force: true });
