@@ -11,49 +11,22 @@ import tar from 'tar-stream';
 import { ClusterError, HostError } from '../errors.js';
 import { KUBE_BENCH, cisPlan, type CisNodePlan, type CisRun, type CisTarget, CIS_TARGETS } from '../plan/cis.js';
 import { planCluster } from '../plan/plan.js';
-import type { ClusterPlan } from '../plan/types.js';
-import { LABEL } from '../render/compose.js';
 import { cisControls, kubeBenchConfig } from '../render/cis.js';
 import { BinaryCache } from '../runtime/bincache.js';
-import type { BundleTarget } from '../runtime/bundle-sync.js';
 import type { DockerEngine } from '../runtime/docker.js';
 import { tail } from '../runtime/exec.js';
 import { GoToolchain } from '../runtime/gotool.js';
 import { cacheDir } from '../runtime/paths.js';
 import { fetchBinaries, type FetchedBinaries } from './fetch.js';
 import { parseRun, type CisReport } from './cis-report.js';
-import { NODE_BUNDLE, adminKubeconfigPath, clusterLabels, containerTarget, names, type LocalCluster } from './local.js';
+import { adminKubeconfigPath, type LocalCluster } from './local.js';
+import { requireNodeAccess, type NodeAccess } from './node-access.js';
 import type { Reporter } from './progress.js';
-
-/** How k8s-img reaches a node: run a command, receive a tar, and where the node keeps its bundle. */
-export interface NodeAccess {
-  target: BundleTarget;
-  bundleDir: string;
-}
 
 /** What a run leaves for `-o DIR`: per node, kube-bench's own output and the inputs it was given. */
 export interface CisNodeOutput {
   node: string;
   files: { path: string; content: string }[];
-}
-
-/** The node containers of a local cluster (the only nodes k8s-img can reach until SSH machines exist). */
-export async function localNodeAccess(docker: DockerEngine, plan: ClusterPlan): Promise<Map<string, NodeAccess>> {
-  const nodes = (await docker.list(clusterLabels(plan.cluster))).filter((c) => c.Labels[LABEL.component] === 'node');
-  if (nodes.length === 0) {
-    throw new ClusterError(
-      `cluster ${plan.cluster} has no local node containers: k8s-img cis reaches nodes through them`,
-      'start it with `k8s-img up`; on real machines, run kube-bench there until k8s-img can reach machines over SSH',
-    );
-  }
-  const out = new Map<string, NodeAccess>();
-  for (const n of plan.nodes) {
-    const container = names.node(plan.cluster, n.name);
-    const state = await docker.containerState(container);
-    if (!state?.running) throw new ClusterError(`node container ${container} is not running`, 'start the cluster with `k8s-img up`');
-    out.set(n.name, { target: containerTarget(docker, container), bundleDir: NODE_BUNDLE });
-  }
-  return out;
 }
 
 const FILE_LIMIT = 200 * 1024 * 1024;
@@ -62,13 +35,13 @@ const CIS_HOME = '/var/lib/k8s-img/cis';
 
 async function putTar(access: NodeAccess, node: string, dir: string, stream: NodeJS.ReadableStream): Promise<void> {
   try {
-    await access.target.putTar(stream, dir);
+    await access.putTar(stream, dir);
   } catch (e) {
     throw new HostError(`cannot copy kube-bench to ${node}:${dir}: ${(e as Error).message}`, "is the node's disk full?", { cause: e });
   }
 }
 
-/** A tar of files (from disk or text) for BundleTarget.putTar. */
+/** A tar of files (from disk or text) for NodeAccess.putTar. */
 function pack(entries: { name: string; mode: number; path?: string; content?: string }[]): NodeJS.ReadableStream {
   const p = tar.pack();
   const out = new PassThrough();
@@ -96,7 +69,7 @@ function pack(entries: { name: string; mode: number; path?: string; content?: st
 }
 
 async function onNode(access: NodeAccess, node: string, argv: string[], what: string, dir?: string): Promise<string> {
-  const r = await access.target.exec(argv, dir);
+  const r = await access.exec(argv, dir);
   if (r.code !== 0) throw new ClusterError(`${what} on ${node} failed (exit ${r.code}): ${tail(`${r.stderr}\n${r.stdout}`, 6).join('\n')}`, `the node must have sh, ps, stat and find; see the output above`);
   return r.stdout;
 }
@@ -160,7 +133,7 @@ async function benchNode(
     }
     return { runs, output: { node: p.node, files } };
   } finally {
-    await access.target.exec(['rm', '-rf', '--', dir]).catch(() => undefined);
+    await access.exec(['rm', '-rf', '--', dir]).catch(() => undefined);
   }
 }
 
@@ -171,7 +144,7 @@ export interface CisResult {
 
 export async function runCis(cluster: LocalCluster, docker: DockerEngine, reporter: Reporter, access?: Map<string, NodeAccess>): Promise<CisResult> {
   const plan = planCluster(cluster.config);
-  const nodes = access ?? (await localNodeAccess(docker, plan));
+  const nodes = access ?? (await requireNodeAccess(docker, plan, 'cis'));
   const cache = new BinaryCache(cacheDir());
   // kube-bench (on demand, cached like the components), kubectl and jq for the policies checks.
   const bins = await fetchBinaries({ config: cluster.config, cache, go: new GoToolchain({ proxy: cluster.config.binaries.goproxy }), reporter }, ['kube-bench', 'gojq', 'kubernetes']);
