@@ -68,6 +68,17 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/up.js'),
   },
   {
+    command: 'load [images..]',
+    describe: "put images into the cluster's registry, from which every node pulls them: from this machine's Docker engine, or --archive FILE (OCI layout or docker save, .tar or .tar.gz); only what a registry copy lacks is sent",
+    builder: (y) =>
+      y
+        .positional('images', { type: 'string', array: true, describe: 'image names (name[:tag]); with --archive: which of its images to load, or the name to give its one image' })
+        .option('config', localConfigOption('cluster configuration (default: the local cluster)'))
+        .option('archive', { type: 'string', requiresArg: true, describe: 'an image archive instead of the engine: OCI layout or docker save, multi-platform indexes resolved to the nodes\' platform' })
+        .option('nodes', { type: 'string', hidden: true }),
+    load: () => import('./commands/load.js'),
+  },
+  {
     command: 'down',
     describe: 'remove the local cluster\'s node containers, network and volumes (found by label); keys stay',
     builder: (y) => y.option('config', localConfigOption('cluster configuration given to `up`')),

@@ -16,4 +16,4 @@ export const localConfigOption = (describe: string): Options => ({ alias: 'c', t
 export const outOption = (describe: string, byDefault = 'out'): Options => ({ alias: 'o', type: 'string', requiresArg: true, default: byDefault, describe });
 
 /** Options that take exactly one value; given twice they are a usage error. */
-export const SINGLE_VALUED = ['config', 'out', 'name', 'export'] as const;
+export const SINGLE_VALUED = ['config', 'out', 'name', 'export', 'archive'] as const;
