@@ -20,8 +20,12 @@ export interface Summary {
   failures: SpecResult[];
 }
 
+/** XML character references as Go's encoder writes them (&#34; &#xA;) and the named five. */
 const unescape = (s: string) =>
-  s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&#xA;/g, '\n').replace(/&#x9;/g, '\t').replace(/&amp;/g, '&');
+  s
+    .replace(/&#x([0-9a-f]+);/gi, (_m, h: string) => String.fromCodePoint(parseInt(h, 16)))
+    .replace(/&#(\d+);/g, (_m, d: string) => String.fromCodePoint(Number(d)))
+    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 
 /** The <testcase> elements of a JUnit XML file (ginkgo's layout: one suite, one case per spec). */
 export function parseJunit(xml: string): SpecResult[] {

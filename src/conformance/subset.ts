@@ -106,6 +106,22 @@ export const CI_SUBSET: readonly { area: string; specs: readonly string[] }[] = 
 
 export const CI_SUBSET_SPECS: readonly string[] = CI_SUBSET.flatMap((a) => a.specs);
 
+/**
+ * The test images those specs pull (read off the cluster registry's access log of a run):
+ * `--quick` builds only these. A spec that needed another would fail on its pull.
+ */
+export const CI_SUBSET_IMAGES: readonly string[] = [
+  'registry.k8s.io/e2e-test-images/agnhost:2.66.1',
+  'registry.k8s.io/e2e-test-images/agnhost:2.55',
+  'registry.k8s.io/e2e-test-images/busybox:1.37.0-2',
+  'registry.k8s.io/e2e-test-images/glibc-dns-testing:2.1.1',
+  'registry.k8s.io/e2e-test-images/kitten:1.8',
+  'registry.k8s.io/e2e-test-images/nonewprivs:1.4',
+  'registry.k8s.io/e2e-test-images/sample-apiserver:1.29.2',
+  'registry.k8s.io/etcd:3.7.0-0',
+  'registry.k8s.io/pause:3.10.2',
+];
+
 const escape = (s: string) => s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 
 /**

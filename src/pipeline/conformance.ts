@@ -28,6 +28,8 @@ export interface ConformanceOptions {
   /** How the selection is shown (a long focus expression is not). */
   label?: string;
   skip?: string;
+  /** Only these test images (the quick subset's); otherwise every image e2e.test lists. */
+  images?: readonly string[];
   /** ginkgo processes; [Serial] specs still run one at a time, at the end. */
   parallel: number;
   outDir: string;
@@ -52,7 +54,8 @@ export async function runConformance(cluster: LocalCluster, opts: ConformanceOpt
   // cannot be built are reported with the reason (their specs fail, nothing is skipped).
   const listed = await run(suite.e2eTest, ['--list-images']);
   if (listed.code !== 0) throw new HostError(`e2e.test --list-images failed: ${listed.stderr.trim().split('\n').at(-1)}`, 'rebuild the suite: remove its folder under ~/.cache/k8s-img/bin/e2e');
-  const images = await buildTestImages(config, docker, reporter, listed.stdout.split('\n').filter(Boolean));
+  const wanted = opts.images ?? listed.stdout.split('\n').filter(Boolean);
+  const images = await buildTestImages(config, docker, reporter, wanted);
   const unbuilt = images.failed.filter((f) => leftOutReason(f.ref) === undefined);
   const leftOut = images.failed.filter((f) => leftOutReason(f.ref) !== undefined);
   for (const u of unbuilt) reporter.warn(`test image ${u.ref} could not be built: ${u.reason}`);

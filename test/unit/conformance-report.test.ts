@@ -9,6 +9,7 @@ const JUNIT = `<?xml version="1.0" encoding="UTF-8"?>
   <testsuite name="Kubernetes e2e suite">
     <testcase name="[SynchronizedBeforeSuite]" classname="Kubernetes e2e suite" status="passed" time="0.07"></testcase>
     <testcase name="[It] [sig-auth] ServiceAccounts should mount an API token into pods [Conformance] [sig-auth, Conformance]" classname="Kubernetes e2e suite" status="passed" time="7.7"></testcase>
+    <testcase name="[It] [sig-node] Probing container should be restarted with a exec &#34;cat /tmp/health&#34; liveness probe [Conformance] [sig-node, Conformance]" classname="Kubernetes e2e suite" status="passed" time="50"></testcase>
     <testcase name="[It] [sig-network] Services should serve endpoints on same port and different protocols [Conformance] [sig-network, Conformance]" classname="Kubernetes e2e suite" status="failed" time="60.0">
       <failure message="[FAILED] Timed out after 30.001s.&#xA;Expected &lt;nil&gt;" type="failed">[FAILED] Timed out</failure>
     </testcase>
@@ -23,11 +24,12 @@ describe('conformance report', () => {
       specs.map((s) => [s.name, s.sig, s.status]),
       [
         ['[sig-auth] ServiceAccounts should mount an API token into pods [Conformance]', 'sig-auth', 'passed'],
+        ['[sig-node] Probing container should be restarted with a exec "cat /tmp/health" liveness probe [Conformance]', 'sig-node', 'passed'],
         ['[sig-network] Services should serve endpoints on same port and different protocols [Conformance]', 'sig-network', 'failed'],
         ['[sig-storage] In-tree Volumes [Driver: vsphere] should work [Slow]', 'sig-storage', 'skipped'],
       ],
     );
-    assert.match(specs[1]!.failure!, /^\[FAILED\] Timed out after 30\.001s\. Expected <nil>/);
+    assert.match(specs[2]!.failure!, /^\[FAILED\] Timed out after 30\.001s\. Expected <nil>/);
   });
 
   it('names specs as e2e.test lists them', () => {
@@ -37,9 +39,9 @@ describe('conformance report', () => {
 
   it('summarises per SIG and counts only specs that ran as N/M', () => {
     const s = summarize(parseJunit(JUNIT));
-    assert.deepEqual([s.passed, s.failed, s.skipped, s.ran], [1, 1, 1, 2]);
+    assert.deepEqual([s.passed, s.failed, s.skipped, s.ran], [2, 1, 1, 3]);
     const text = formatSummary(s, [{ ref: 'registry.k8s.io/x:1', reason: 'no source' }]);
-    assert.match(text, /^1\/2 passed, 1 failed, 1 skipped/);
+    assert.match(text, /^2\/3 passed, 1 failed, 1 skipped/);
     assert.match(text, /sig-network +0 passed +1 failed/);
     assert.doesNotMatch(text, /sig-storage/, 'SIGs with nothing run are left out');
     assert.match(text, /registry\.k8s\.io\/x:1: no source/);

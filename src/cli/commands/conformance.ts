@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CI_SUBSET_SPECS, focusFor } from '../../conformance/subset.js';
+import { CI_SUBSET_IMAGES, CI_SUBSET_SPECS, focusFor } from '../../conformance/subset.js';
 import { ClusterError } from '../../errors.js';
 import { runConformance } from '../../pipeline/conformance.js';
 import { openLocalCluster } from '../../pipeline/local.js';
@@ -23,7 +23,7 @@ export async function run(args: Args, io: CliIO): Promise<void> {
   await docker.ping();
   const focus = args.quick ? focusFor(CI_SUBSET_SPECS) : args.focus;
   const label = args.quick ? `the quick subset, ${CI_SUBSET_SPECS.length} specs` : undefined;
-  const r = await runConformance(cluster, { focus, ...(label ? { label } : {}), ...(args.skip ? { skip: args.skip } : {}), parallel: args.parallel, outDir: args.out }, docker, new ConsoleReporter(io.stderr));
+  const r = await runConformance(cluster, { focus, ...(label ? { label, images: CI_SUBSET_IMAGES } : {}), ...(args.skip ? { skip: args.skip } : {}), parallel: args.parallel, outDir: args.out }, docker, new ConsoleReporter(io.stderr));
   const s = r.summary;
   io.stdout.write(`\nconformance: ${s.passed}/${s.ran} passed, ${s.failed} failed (${(r.seconds / 60).toFixed(1)} min); results in ${r.outDir}\n`);
   io.stdout.write(readFileSync(join(r.outDir, 'summary.txt'), 'utf8'));
