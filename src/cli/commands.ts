@@ -64,7 +64,10 @@ export const COMMANDS: CommandSpec[] = [
   {
     command: 'up',
     describe: 'run a multi-node cluster on this machine, each node a container (default: the tutorial\'s 3 nodes)',
-    builder: (y) => y.option('config', localConfigOption('cluster configuration (default: sm1 + sw1 + sw2 on 192.168.232.0/24)')),
+    builder: (y) =>
+      y
+        .option('config', localConfigOption('cluster configuration (default: sm1 + sw1 + sw2 on 192.168.232.0/24)'))
+        .option('kubeconfig-merge', { type: 'boolean', default: true, describe: "merge a context k8s-img-<cluster> into $KUBECONFIG's first file or ~/.kube/config and make it current (--no-kubeconfig-merge: leave it alone)" }),
     load: () => import('./commands/up.js'),
   },
   {
@@ -80,9 +83,15 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     command: 'down',
-    describe: 'remove the local cluster\'s node containers, network and volumes (found by label); keys stay',
+    describe: 'remove the local cluster\'s node containers, network and volumes (found by label), and its context from your kubeconfig; keys stay',
     builder: (y) => y.option('config', localConfigOption('cluster configuration given to `up`')),
     load: () => import('./commands/down.js'),
+  },
+  {
+    command: 'kubeconfig',
+    describe: 'print the cluster\'s admin kubeconfig (context k8s-img-<cluster>, credentials embedded)',
+    builder: (y) => y.option('config', localConfigOption('cluster configuration (default: the local cluster)')),
+    load: () => import('./commands/kubeconfig.js'),
   },
   {
     command: 'status',
