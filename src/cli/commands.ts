@@ -88,6 +88,15 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/down.js'),
   },
   {
+    command: 'logs',
+    describe: "one tar.gz for a bug report: every node's container logs (containerd and kubelet included), docker ps, compose file, pod logs, addresses, routes, iptables; the API objects and events — never Secrets or keys",
+    builder: (y) =>
+      y
+        .option('config', localConfigOption('cluster configuration (default: the local cluster)'))
+        .option('out', outOption('folder to write <cluster>-logs-<time>.tar.gz into (made if absent)', '.')),
+    load: () => import('./commands/logs.js'),
+  },
+  {
     command: 'kubeconfig',
     describe: 'print the cluster\'s admin kubeconfig (context k8s-img-<cluster>, credentials embedded)',
     builder: (y) => y.option('config', localConfigOption('cluster configuration (default: the local cluster)')),
