@@ -150,6 +150,11 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/certs.js'),
   },
   {
+    command: 'schema',
+    describe: "print the JSON Schema of cluster.yaml (for editors; the package's schema/cluster.schema.json holds the same)",
+    load: () => import('./commands/schema.js'),
+  },
+  {
     command: 'versions',
     describe: 'list the supported Kubernetes versions and the component versions each uses',
     load: () => import('./commands/versions.js'),
