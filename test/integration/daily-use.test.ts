@@ -30,7 +30,7 @@ const configPath = writeTestCluster(
 );
 const docker = new DockerEngine();
 const cli = (...args: string[]) => runInProcess([...args, '-c', configPath]);
-const HELLO = 'it14/hello:v1';
+const HELLO = 'it14-hello:v1'; // a short name: docker.io/library/it14-hello for containerd
 const TEST_IMAGE_LABELS = { 'io.k8s-img.managed': 'true', 'io.k8s-img.test': NAME, 'io.k8s-img.component': 'it14-hello' };
 const userKubeconfig = process.env.KUBECONFIG!; // the harness's file of its own
 const THEIRS = `apiVersion: v1
@@ -89,7 +89,7 @@ describe('daily use of a local cluster', () => {
     assert.equal(kc['current-context'], 'k8s-img-it14');
   });
 
-  it('load: an image built here on the workload image sends only its new layer, and runs as a Deployment on both nodes', async () => {
+  it('load: an image built here on the workload image sends only its new layer, and runs as a Deployment on both nodes (imagePullPolicy Always: pulled from the cluster registry)', async () => {
     const ctx = mkdtempSync(join(tmpdir(), 'k8s-img-it14-img-'));
     writeFileSync(join(ctx, 'hello.txt'), `hello from ${NAME} ${Date.now()}\n`);
     writeFileSync(join(ctx, 'Dockerfile'), 'FROM k8s-img/workload:v1.37.2\nCOPY hello.txt /hello.txt\n');
@@ -103,7 +103,7 @@ describe('daily use of a local cluster', () => {
     process.stderr.write(`daily-use.test: first load sent ${firstSend} bytes of a ${size}-byte image\n`);
     // The base layers are in the registry already (the workload image): the new layer, config and manifest travel.
     assert.ok(firstSend > 0 && firstSend < 64 * 1024, `sent ${firstSend} bytes of a ${size}-byte image`);
-    const manifest = /it14\/hello:v1 +linux\/amd64 +(sha256:[0-9a-f]+)…/.exec(r.stdout);
+    const manifest = /it14-hello:v1 +linux\/amd64 +(sha256:[0-9a-f]+)…/.exec(r.stdout);
     assert.ok(manifest, r.stdout);
 
     await kube.create('/apis/apps/v1/namespaces/default/deployments', {
@@ -116,7 +116,7 @@ describe('daily use of a local cluster', () => {
           spec: {
             terminationGracePeriodSeconds: 1,
             affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'hello' } }, topologyKey: 'kubernetes.io/hostname' }] } },
-            containers: [{ name: 'hello', image: HELLO, imagePullPolicy: 'IfNotPresent', readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }],
+            containers: [{ name: 'hello', image: HELLO, imagePullPolicy: 'Always', readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }],
           },
         },
       },
