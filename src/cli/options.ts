@@ -15,5 +15,23 @@ export const localConfigOption = (describe: string): Options => ({ alias: 'c', t
 
 export const outOption = (describe: string, byDefault = 'out'): Options => ({ alias: 'o', type: 'string', requiresArg: true, default: byDefault, describe });
 
+export const knownHostsOption: Options = {
+  type: 'string',
+  requiresArg: true,
+  describe: 'known_hosts file that host keys are checked against (default: ~/.ssh/known_hosts)',
+};
+
+export const acceptNewOption: Options = {
+  type: 'boolean',
+  default: false,
+  describe: 'record the host key of a machine not yet in known_hosts (printed with its fingerprint); a changed key is always refused',
+};
+
+export const kubeconfigMergeOption: Options = {
+  type: 'boolean',
+  default: true,
+  describe: "merge a context k8s-img-<cluster> into $KUBECONFIG's first file or ~/.kube/config and make it current (--no-kubeconfig-merge: leave it alone)",
+};
+
 /** Options that take exactly one value; given twice they are a usage error. */
-export const SINGLE_VALUED = ['config', 'out', 'name', 'export', 'archive'] as const;
+export const SINGLE_VALUED = ['config', 'out', 'name', 'export', 'archive', 'known-hosts'] as const;

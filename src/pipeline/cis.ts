@@ -11,22 +11,48 @@ import tar from 'tar-stream';
 import { ClusterError, HostError } from '../errors.js';
 import { KUBE_BENCH, cisPlan, type CisNodePlan, type CisRun, type CisTarget, CIS_TARGETS } from '../plan/cis.js';
 import { planCluster } from '../plan/plan.js';
+import type { ClusterPlan } from '../plan/types.js';
 import { cisControls, kubeBenchConfig } from '../render/cis.js';
 import { BinaryCache } from '../runtime/bincache.js';
-import type { DockerEngine } from '../runtime/docker.js';
+import type { BundleTarget } from '../runtime/bundle-sync.js';
 import { tail } from '../runtime/exec.js';
 import { GoToolchain } from '../runtime/gotool.js';
 import { cacheDir } from '../runtime/paths.js';
 import { fetchBinaries, type FetchedBinaries } from './fetch.js';
 import { parseRun, type CisReport } from './cis-report.js';
-import { adminKubeconfigPath, type LocalCluster } from './local.js';
-import { requireNodeAccess, type NodeAccess } from './node-access.js';
+import type { NodeProvider } from '../providers/types.js';
+import { adminKubeconfigPath, type ClusterHandle } from './cluster.js';
 import type { Reporter } from './progress.js';
+
+/** How k8s-img reaches a node: run a command, receive a tar, and where the node keeps its bundle. */
+export interface NodeAccess {
+  target: BundleTarget;
+  bundleDir: string;
+}
 
 /** What a run leaves for `-o DIR`: per node, kube-bench's own output and the inputs it was given. */
 export interface CisNodeOutput {
   node: string;
   files: { path: string; content: string }[];
+}
+
+/**
+ * Every node of the plan, reached through the cluster's provider: node containers, or
+ * machines over SSH after `deploy`. Machines set up by hand cannot be reached.
+ */
+export async function nodeAccess(provider: NodeProvider | undefined, plan: ClusterPlan): Promise<Map<string, NodeAccess>> {
+  if (!provider) {
+    throw new ClusterError(
+      `cluster ${plan.cluster} has neither local node containers nor a deploy record: k8s-img cis reaches nodes through them`,
+      'start it with `k8s-img up` or `k8s-img deploy`; on machines set up by hand, run kube-bench there',
+    );
+  }
+  const out = new Map<string, NodeAccess>();
+  for (const n of plan.nodes) {
+    const host = await provider.connect(n.name);
+    out.set(n.name, { target: host, bundleDir: host.bundleDir });
+  }
+  return out;
 }
 
 const FILE_LIMIT = 200 * 1024 * 1024;
@@ -35,13 +61,13 @@ const CIS_HOME = '/var/lib/k8s-img/cis';
 
 async function putTar(access: NodeAccess, node: string, dir: string, stream: NodeJS.ReadableStream): Promise<void> {
   try {
-    await access.putTar(stream, dir);
+    await access.target.putTar(stream, dir);
   } catch (e) {
     throw new HostError(`cannot copy kube-bench to ${node}:${dir}: ${(e as Error).message}`, "is the node's disk full?", { cause: e });
   }
 }
 
-/** A tar of files (from disk or text) for NodeAccess.putTar. */
+/** A tar of files (from disk or text) for BundleTarget.putTar. */
 function pack(entries: { name: string; mode: number; path?: string; content?: string }[]): NodeJS.ReadableStream {
   const p = tar.pack();
   const out = new PassThrough();
@@ -69,7 +95,7 @@ function pack(entries: { name: string; mode: number; path?: string; content?: st
 }
 
 async function onNode(access: NodeAccess, node: string, argv: string[], what: string, dir?: string): Promise<string> {
-  const r = await access.exec(argv, dir);
+  const r = await access.target.exec(argv, dir);
   if (r.code !== 0) throw new ClusterError(`${what} on ${node} failed (exit ${r.code}): ${tail(`${r.stderr}\n${r.stdout}`, 6).join('\n')}`, `the node must have sh, ps, stat and find; see the output above`);
   return r.stdout;
 }
@@ -133,7 +159,7 @@ async function benchNode(
     }
     return { runs, output: { node: p.node, files } };
   } finally {
-    await access.exec(['rm', '-rf', '--', dir]).catch(() => undefined);
+    await access.target.exec(['rm', '-rf', '--', dir]).catch(() => undefined);
   }
 }
 
@@ -142,9 +168,9 @@ export interface CisResult {
   outputs: CisNodeOutput[];
 }
 
-export async function runCis(cluster: LocalCluster, docker: DockerEngine, reporter: Reporter, access?: Map<string, NodeAccess>): Promise<CisResult> {
+export async function runCis(cluster: ClusterHandle, provider: NodeProvider | undefined, reporter: Reporter): Promise<CisResult> {
   const plan = planCluster(cluster.config);
-  const nodes = access ?? (await requireNodeAccess(docker, plan, 'cis'));
+  const nodes = await nodeAccess(provider, plan);
   const cache = new BinaryCache(cacheDir());
   // kube-bench (on demand, cached like the components), kubectl and jq for the policies checks.
   const bins = await fetchBinaries({ config: cluster.config, cache, go: new GoToolchain({ proxy: cluster.config.binaries.goproxy }), reporter }, ['kube-bench', 'gojq', 'kubernetes']);

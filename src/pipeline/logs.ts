@@ -4,14 +4,14 @@
 // API objects of the usual kinds plus events. Never Secrets (not asked for) nor keys
 // (scrubbed from every file, as is every secret value the cluster's state holds).
 import { join } from 'node:path';
-import tar from 'tar-stream';
 import type { ClusterPlan } from '../plan/types.js';
 import { planCluster } from '../plan/plan.js';
 import type { DockerEngine } from '../runtime/docker.js';
 import { KubeClient, credentialsFromKubeconfig } from '../runtime/kube.js';
 import { scrubSecrets, writeLogArchive } from '../runtime/log-archive.js';
-import { adminKubeconfigPath, type LocalCluster } from './local.js';
-import { requireNodeAccess, type NodeAccess } from './node-access.js';
+import type { NodeHost } from '../providers/types.js';
+import { adminKubeconfigPath, type ClusterHandle } from './cluster.js';
+import { connectNodes } from './node-access.js';
 import type { Reporter } from './progress.js';
 
 /** Commands run on every node: file name in the archive → shell command. */
@@ -55,7 +55,7 @@ export interface LogsReport {
 
 const shell = (cmd: string) => ['sh', '-c', `${cmd} 2>&1`];
 
-async function nodeLogs(node: NodeAccess, add: (name: string, text: string) => void, problems: string[]): Promise<string[]> {
+async function nodeLogs(node: NodeHost, add: (name: string, text: string) => void, problems: string[]): Promise<string[]> {
   const dir = node.node;
   for (const [file, cmd] of nodeCommands(node.bundleDir)) {
     const r = await node.exec(shell(cmd));
@@ -68,38 +68,17 @@ async function nodeLogs(node: NodeAccess, add: (name: string, text: string) => v
     const r = await node.exec(shell(`docker logs --timestamps ${c}`));
     add(`${dir}/containers/${c}.log`, r.stdout);
   }
-  // The kubelet's pod log files, as the nodes keep them.
-  try {
-    for (const [name, text] of await textFiles(await node.getTar('/var/log/pods'))) add(`${dir}/${name}`, text);
-  } catch (e) {
-    problems.push(`${node.node}: /var/log/pods: ${(e as Error).message}`);
+  // The kubelet's pod log files, as the nodes keep them (text: read with cat, over any provider).
+  const found = await node.exec(['find', '/var/log/pods', '-type', 'f', '-name', '*.log']);
+  if (found.code !== 0) problems.push(`${node.node}: /var/log/pods: ${(found.stderr || found.stdout).trim()}`);
+  for (const f of found.stdout.split('\n').filter(Boolean).sort()) {
+    const r = await node.exec(['tail', '-c', '1000000', f]);
+    add(`${dir}/pods/${f.slice('/var/log/pods/'.length)}`, r.stdout);
   }
   return containers;
 }
 
-/** The regular files of a tar stream, as text. */
-async function textFiles(stream: NodeJS.ReadableStream): Promise<[string, string][]> {
-  const out: [string, string][] = [];
-  const extract = tar.extract();
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on('entry', (h, s, next) => {
-      const chunks: Buffer[] = [];
-      s.on('data', (c) => chunks.push(c as Buffer));
-      s.on('end', () => {
-        if (h.type === 'file') out.push([h.name, Buffer.concat(chunks).toString('utf8')]);
-        next();
-      });
-      s.on('error', reject);
-    });
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-  });
-  stream.pipe(extract);
-  await done;
-  return out;
-}
-
-async function apiObjects(cluster: LocalCluster, add: (name: string, text: string) => void, problems: string[]): Promise<void> {
+async function apiObjects(cluster: ClusterHandle, add: (name: string, text: string) => void, problems: string[]): Promise<void> {
   const kube = new KubeClient(credentialsFromKubeconfig(adminKubeconfigPath(cluster.state)));
   try {
     for (const [path, name] of API_LISTS) {
@@ -116,20 +95,24 @@ async function apiObjects(cluster: LocalCluster, add: (name: string, text: strin
   }
 }
 
-export async function collectLogs(cluster: LocalCluster, outFile: string, docker: DockerEngine, reporter: Reporter, now = new Date()): Promise<LogsReport> {
+export async function collectLogs(cluster: ClusterHandle, outFile: string, docker: DockerEngine, reporter: Reporter, now = new Date()): Promise<LogsReport> {
   const plan = planCluster(cluster.config);
-  const nodes = await requireNodeAccess(docker, plan, 'logs');
+  const nodes = await connectNodes(cluster, docker, 'logs');
   const secrets = plan.secrets.filter((s) => !s.endsWith('.crt')).map((s) => cluster.state.read(s)?.trim()).filter((v): v is string => Boolean(v));
   const entries = new Map<string, string>();
   const add = (name: string, text: string) => entries.set(join(plan.cluster, name), scrubSecrets(text, secrets));
   const problems: string[] = [];
   const containers = new Map<string, string[]>();
-  await reporter.step(`Collecting logs on ${nodes.size} nodes`, async (update) => {
-    for (const access of nodes.values()) {
-      containers.set(access.node, await nodeLogs(access, add, problems));
-      update(`${access.node}: ${containers.get(access.node)!.length} containers`);
-    }
-  });
+  try {
+    await reporter.step(`Collecting logs on ${nodes.hosts.size} nodes`, async (update) => {
+      for (const host of nodes.hosts.values()) {
+        containers.set(host.node, await nodeLogs(host, add, problems));
+        update(`${host.node}: ${containers.get(host.node)!.length} containers`);
+      }
+    });
+  } finally {
+    nodes.close();
+  }
   await reporter.step('Listing the API objects and events', () => apiObjects(cluster, add, problems));
   add('problems.txt', problems.map((p) => `${p}\n`).join(''));
   await reporter.step(`Writing ${outFile}`, () => writeLogArchive(outFile, entries, now));

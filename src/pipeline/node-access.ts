@@ -1,58 +1,41 @@
-// How commands that work on a running cluster (cis, load, logs) reach its nodes: run
-// a command, send a tar, fetch a tar. This is the one place where nodes are found —
-// local node containers today. Machines reached over SSH (issue 9's NodeProvider)
-// plug in by replacing `nodeAccess` alone: its `connect(node)` hosts already run
-// commands and take tars; `getTar` is `tar -cf - -C DIR .` over the same channel.
+// How commands that work on a running cluster (load, logs) reach all of its nodes at
+// once: through the cluster's NodeProvider — node containers after `up`, machines over
+// SSH after `deploy` — so these commands never care which.
 import { ClusterError } from '../errors.js';
-import type { ClusterPlan } from '../plan/types.js';
-import { LABEL } from '../render/compose.js';
-import type { BundleTarget } from '../runtime/bundle-sync.js';
+import { planCluster } from '../plan/plan.js';
+import type { NodeHost } from '../providers/types.js';
+import { readRecord } from '../runtime/deploy-record.js';
 import type { DockerEngine } from '../runtime/docker.js';
-import { NODE_BUNDLE, clusterLabels, containerTarget, names } from './local.js';
+import { providerFor, type ClusterHandle, type SshOptions } from './cluster.js';
 
-/** One node, reachable. */
-export interface NodeAccess extends BundleTarget {
-  readonly node: string;
-  /** How the node is reached, for messages (`container k8s-img-demo-sm1`). */
-  readonly where: string;
-  /** Where the node keeps its bundle. */
-  readonly bundleDir: string;
-  /** A file or folder on the node as a tar stream (entries under its base name). */
-  getTar(path: string): Promise<NodeJS.ReadableStream>;
+export interface ConnectedNodes {
+  hosts: Map<string, NodeHost>;
+  close(): void;
 }
 
-/**
- * Every node of the plan, reachable; `undefined` when the cluster has no node k8s-img
- * can reach (it runs on real machines: commands then work from the state folder, or
- * say that they cannot). A node that exists but is stopped is an error.
- */
-export async function nodeAccess(docker: DockerEngine, plan: ClusterPlan): Promise<Map<string, NodeAccess> | undefined> {
-  const containers = (await docker.list(clusterLabels(plan.cluster))).filter((c) => c.Labels[LABEL.component] === 'node');
-  if (containers.length === 0) return undefined;
-  const out = new Map<string, NodeAccess>();
-  for (const n of plan.nodes) {
-    const container = names.node(plan.cluster, n.name);
-    const state = await docker.containerState(container);
-    if (!state?.running) throw new ClusterError(`node container ${container} is not running`, 'start the cluster with `k8s-img up`');
-    out.set(n.name, {
-      ...containerTarget(docker, container),
-      node: n.name,
-      where: `container ${container}`,
-      bundleDir: NODE_BUNDLE,
-      getTar: (path) => docker.getArchive(container, path),
-    });
-  }
-  return out;
-}
-
-/** Like nodeAccess, for commands that can do nothing without the nodes. */
-export async function requireNodeAccess(docker: DockerEngine, plan: ClusterPlan, command: string): Promise<Map<string, NodeAccess>> {
-  const nodes = await nodeAccess(docker, plan);
-  if (!nodes) {
+/** Every node of the cluster, connected; a cluster k8s-img cannot reach (machines set up by hand) is an error naming `command`. */
+export async function connectNodes(cluster: ClusterHandle, docker: DockerEngine, command: string, ssh: SshOptions = {}): Promise<ConnectedNodes> {
+  const plan = planCluster(cluster.config);
+  const provider = await providerFor(cluster, readRecord(cluster.state), docker, ssh);
+  if (!provider) {
     throw new ClusterError(
-      `cluster ${plan.cluster} has no local node containers: k8s-img ${command} reaches nodes through them`,
-      'start it with `k8s-img up`; machines reached over SSH are not supported yet',
+      `cluster ${plan.cluster} has neither local node containers nor a deploy record: k8s-img ${command} reaches nodes through them`,
+      'start it with `k8s-img up` or `k8s-img deploy`',
     );
   }
-  return nodes;
+  const hosts = new Map<string, NodeHost>();
+  try {
+    for (const n of plan.nodes) hosts.set(n.name, await provider.connect(n.name));
+  } catch (e) {
+    for (const h of hosts.values()) h.close();
+    provider.close();
+    throw e;
+  }
+  return {
+    hosts,
+    close: () => {
+      for (const h of hosts.values()) h.close();
+      provider.close();
+    },
+  };
 }
