@@ -3,7 +3,7 @@
 // library, templates) is loaded only when that command runs.
 import type { Argv } from 'yargs';
 import type { CliIO } from './io.js';
-import { acceptNewOption, configOption, knownHostsOption, localConfigOption, outOption } from './options.js';
+import { acceptNewOption, configOption, knownHostsOption, kubeconfigMergeOption, localConfigOption, outOption } from './options.js';
 
 export interface CommandSpec {
   command: string;
@@ -76,8 +76,22 @@ export const COMMANDS: CommandSpec[] = [
   {
     command: 'up',
     describe: 'run a multi-node cluster on this machine, each node a container (default: the tutorial\'s 3 nodes)',
-    builder: (y) => y.option('config', localConfigOption('cluster configuration (default: sm1 + sw1 + sw2 on 192.168.232.0/24)')),
+    builder: (y) =>
+      y
+        .option('config', localConfigOption('cluster configuration (default: sm1 + sw1 + sw2 on 192.168.232.0/24)'))
+        .option('kubeconfig-merge', kubeconfigMergeOption),
     load: () => import('./commands/up.js'),
+  },
+  {
+    command: 'load [images..]',
+    describe: "put images into the cluster's registry, from which every node pulls them: from this machine's Docker engine, or --archive FILE (OCI layout or docker save, .tar or .tar.gz); only what a registry copy lacks is sent",
+    builder: (y) =>
+      y
+        .positional('images', { type: 'string', array: true, describe: 'image names (name[:tag]); with --archive: which of its images to load, or the name to give its one image' })
+        .option('config', localConfigOption('cluster configuration (default: the local cluster)'))
+        .option('archive', { type: 'string', requiresArg: true, describe: 'an image archive instead of the engine: OCI layout or docker save, multi-platform indexes resolved to the nodes\' platform' })
+        .option('nodes', { type: 'string', hidden: true }),
+    load: () => import('./commands/load.js'),
   },
   {
     command: 'preflight',
@@ -88,14 +102,29 @@ export const COMMANDS: CommandSpec[] = [
   {
     command: 'deploy',
     describe: 'bring up (or update) the cluster on the machines of the file over SSH: preflight, changed files only, images when missing, compose up, health',
-    builder: (y) => y.option('config', configOption).option('accept-new', acceptNewOption).option('known-hosts', knownHostsOption),
+    builder: (y) => y.option('config', configOption).option('accept-new', acceptNewOption).option('known-hosts', knownHostsOption).option('kubeconfig-merge', kubeconfigMergeOption),
     load: () => import('./commands/deploy.js'),
   },
   {
     command: 'down',
-    describe: 'remove the cluster\'s stacks: local node containers, network and volumes (by label), or each machine\'s stack over SSH; keys stay',
+    describe: 'remove the cluster\'s stacks: local node containers, network and volumes (by label), or each machine\'s stack over SSH, and its context from your kubeconfig; keys stay',
     builder: (y) => y.option('config', localConfigOption('cluster configuration given to `up` or `deploy`')).option('known-hosts', knownHostsOption),
     load: () => import('./commands/down.js'),
+  },
+  {
+    command: 'logs',
+    describe: "one tar.gz for a bug report: every node's container logs (containerd and kubelet included), docker ps, compose file, pod logs, addresses, routes, iptables; the API objects and events — never Secrets or keys",
+    builder: (y) =>
+      y
+        .option('config', localConfigOption('cluster configuration (default: the local cluster)'))
+        .option('out', outOption('folder to write <cluster>-logs-<time>.tar.gz into (made if absent)', '.')),
+    load: () => import('./commands/logs.js'),
+  },
+  {
+    command: 'kubeconfig',
+    describe: 'print the cluster\'s admin kubeconfig (context k8s-img-<cluster>, credentials embedded)',
+    builder: (y) => y.option('config', localConfigOption('cluster configuration (default: the local cluster)')),
+    load: () => import('./commands/kubeconfig.js'),
   },
   {
     command: 'status',
@@ -146,6 +175,11 @@ export const COMMANDS: CommandSpec[] = [
         .positional('action', { choices: ['check', 'renew'] as const, describe: 'check or renew' })
         .option('config', localConfigOption('cluster configuration (default: the local cluster)')),
     load: () => import('./commands/certs.js'),
+  },
+  {
+    command: 'schema',
+    describe: "print the JSON Schema of cluster.yaml (for editors; the package's schema/cluster.schema.json holds the same)",
+    load: () => import('./commands/schema.js'),
   },
   {
     command: 'versions',

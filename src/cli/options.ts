@@ -27,5 +27,11 @@ export const acceptNewOption: Options = {
   describe: 'record the host key of a machine not yet in known_hosts (printed with its fingerprint); a changed key is always refused',
 };
 
+export const kubeconfigMergeOption: Options = {
+  type: 'boolean',
+  default: true,
+  describe: "merge a context k8s-img-<cluster> into $KUBECONFIG's first file or ~/.kube/config and make it current (--no-kubeconfig-merge: leave it alone)",
+};
+
 /** Options that take exactly one value; given twice they are a usage error. */
-export const SINGLE_VALUED = ['config', 'out', 'name', 'export', 'known-hosts'] as const;
+export const SINGLE_VALUED = ['config', 'out', 'name', 'export', 'archive', 'known-hosts'] as const;

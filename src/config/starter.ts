@@ -41,7 +41,11 @@ const AFTER: Record<string, string> = {
   images: ' tags are <prefix>/<component>:<version>',
 };
 
-export function starterText(c: ClusterConfig, file: string): string {
+/**
+ * `schema`: where the editor finds the JSON Schema (relative to the file, or absolute),
+ * written as yaml-language-server's modeline.
+ */
+export function starterText(c: ClusterConfig, file: string, schema?: string): string {
   const r = resolveDefaults(c);
   const data = {
     apiVersion: c.apiVersion,
@@ -84,5 +88,6 @@ export function starterText(c: ClusterConfig, file: string): string {
     const node = doc.getIn(path.split('.'), true);
     if (isScalar(node) || isMap(node)) node.comment = comment;
   }
-  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+  const text = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+  return schema ? `# yaml-language-server: $schema=${schema}\n${text}` : text;
 }

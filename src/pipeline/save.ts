@@ -14,7 +14,7 @@ import { withFsErrors } from '../runtime/fs-errors.js';
 import { cacheDir } from '../runtime/paths.js';
 import { REGISTRY_STORAGE, SBOM_DIR } from '../plan/components.js';
 import { parseImageName } from '../plan/image-name.js';
-import { registryTree } from '../render/registry-tree.js';
+import { registryTree, type RegistryFile } from '../render/registry-tree.js';
 import { BlobStore, exportImages, type OciImage } from '../runtime/oci-export.js';
 import { writeRegistryStorage } from '../runtime/registry-store.js';
 import { removeTemp, trackTemp, untrackTemp } from '../runtime/temp-cleanup.js';
@@ -148,12 +148,11 @@ export function blobStore(): BlobStore {
 }
 
 /**
- * `DIR/<node>/registry-storage` on every node that serves the cluster's registry: the
- * pods' images, and `extra` images (added with `k8s-img load` or by the conformance run),
- * whose blobs the store still holds.
+ * The files of the cluster registry's storage: the pods' images (exported from the
+ * engine) and `extra` images (added with `k8s-img load` or by the conformance run), whose
+ * blobs the store still holds. Throws when two images would share one place.
  */
-export async function saveRegistryStorage(plan: ClusterPlan, docker: DockerEngine, outDir: string, reporter: Reporter, extra: OciImage[] = []): Promise<void> {
-  if (plan.registry.nodes.length === 0) return;
+export async function registryFiles(plan: ClusterPlan, docker: DockerEngine, reporter: Reporter, extra: OciImage[] = []): Promise<RegistryFile[]> {
   const refs = plan.registry.images.map((id) => plan.images[id]);
   const store = blobStore();
   const built = await reporter.step(`Exporting ${refs.length} pod images for the cluster's registry`, () => exportImages(docker, refs, store));
@@ -161,14 +160,20 @@ export async function saveRegistryStorage(plan: ClusterPlan, docker: DockerEngin
   if (lost.length > 0) {
     throw new BuildError(`the blobs of ${lost.map((i) => i.ref).join(', ')} are no longer in ${store.root}`, 'load them again (k8s-img load IMAGE)');
   }
-  const tree = registryTree(
+  return registryTree(
     [...built, ...extra].map((i) => {
       const name = parseImageName(i.ref)!;
       return { ref: i.ref, repository: name.repository, tag: name.tag, manifest: i.manifest, blobs: i.blobs };
     }),
   );
+}
+
+/** `DIR/<node>/registry-storage` on every node that serves the cluster's registry. */
+export async function saveRegistryStorage(plan: ClusterPlan, docker: DockerEngine, outDir: string, reporter: Reporter, extra: OciImage[] = [], tree?: RegistryFile[]): Promise<void> {
+  if (plan.registry.nodes.length === 0) return;
+  const files = tree ?? (await registryFiles(plan, docker, reporter, extra));
   for (const node of plan.registry.nodes) {
     mkdirSync(join(outDir, node), { recursive: true });
-    writeRegistryStorage(join(outDir, node, REGISTRY_STORAGE), tree, store);
+    writeRegistryStorage(join(outDir, node, REGISTRY_STORAGE), files, blobStore());
   }
 }

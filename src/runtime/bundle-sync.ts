@@ -82,6 +82,8 @@ export async function syncBundle(target: BundleTarget, localDir: string, remoteD
     const rm = await target.exec(['sh', '-c', 'printf "%s\\0" "$@" | xargs -0 rm -f --', 'rm', ...gone], remoteDir);
     if (rm.code !== 0) throw new HostError(`cannot remove old bundle files in ${remoteDir}: ${rm.stderr.trim()}`, 'check the node\'s disk');
   }
+  // Nothing changed: the node's manifest is already right, and nothing travels.
+  if (send.length === 0 && gone.length === 0) return { sent: 0, bytes: 0, removed: 0 };
   // The manifest goes last: an interrupted sync is redone next time.
   const pack = tar.pack();
   const stream = new PassThrough();

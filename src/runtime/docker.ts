@@ -276,6 +276,11 @@ export class DockerEngine {
     await this.api.getContainer(container).putArchive(tar as never, { path });
   }
 
+  /** A file or folder of a container as a tar stream (like `docker cp CONTAINER:PATH -`). */
+  async getArchive(container: string, path: string): Promise<NodeJS.ReadableStream> {
+    return (await this.api.getContainer(container).getArchive({ path })) as unknown as NodeJS.ReadableStream;
+  }
+
   async listImages(labels: Record<string, string>): Promise<Docker.ImageInfo[]> {
     return this.api.listImages({ filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) } });
   }

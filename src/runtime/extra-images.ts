@@ -3,6 +3,7 @@
 // with the digests they were exported with, so regenerating a bundle keeps them.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { normalizedName, parseImageName } from '../plan/image-name.js';
 import { writeFileAtomic } from './files.js';
 import type { OciImage } from './oci-export.js';
 import type { StateDir } from './state.js';
@@ -15,11 +16,18 @@ export function readExtraImages(state: StateDir): OciImage[] {
   return (JSON.parse(readFileSync(p, 'utf8')) as { images: OciImage[] }).images;
 }
 
-/** Adds (or replaces, by reference) images; returns the whole list. */
-export function addExtraImages(state: StateDir, images: OciImage[]): OciImage[] {
-  const byRef = new Map(readExtraImages(state).map((i) => [i.ref, i]));
-  for (const i of images) byRef.set(i.ref, i);
-  const all = [...byRef.values()].sort((a, b) => (a.ref < b.ref ? -1 : 1));
-  writeFileAtomic(join(state.dir, FILE), `${JSON.stringify({ images: all }, null, 2)}\n`, 0o600);
-  return all;
+/** The record with `images` added; an image replaces one of the same name (`app:1` and `docker.io/library/app:1` are one). */
+export function mergeExtraImages(current: OciImage[], images: OciImage[]): OciImage[] {
+  const key = (ref: string) => {
+    const n = parseImageName(ref);
+    return n ? normalizedName(n) : ref;
+  };
+  const byName = new Map(current.map((i) => [key(i.ref), i]));
+  for (const i of images) byName.set(key(i.ref), i);
+  return [...byName.values()].sort((a, b) => (a.ref < b.ref ? -1 : 1));
+}
+
+export function writeExtraImages(state: StateDir, all: OciImage[]): void {
+  const keep = all.map(({ ref, id, manifest, mediaType, blobs }) => ({ ref, id, manifest, mediaType, blobs }));
+  writeFileAtomic(join(state.dir, FILE), `${JSON.stringify({ images: keep }, null, 2)}\n`, 0o600);
 }

@@ -33,11 +33,19 @@ export function replaceTree(dir: string, files: TreeFile[], keep: string[] = [])
     mkdirSync(tmp, { mode: 0o700 });
     created = true;
     step = `cannot write into ${tmp}`;
+    // Thousands of nodes mean tens of thousands of files: one mkdir per folder, and a
+    // chmod only where the umask changed the mode (it must not loosen or tighten key modes).
+    const made = new Set<string>([tmp]);
+    const umask = currentUmask();
     for (const f of files) {
       const target = join(tmp, f.path);
-      mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+      const folder = dirname(target);
+      if (!made.has(folder)) {
+        mkdirSync(folder, { recursive: true, mode: 0o755 });
+        made.add(folder);
+      }
       writeFileSync(target, f.content, { mode: f.mode });
-      chmodSync(target, f.mode); // the umask must not loosen or tighten key modes
+      if (umask === undefined || (f.mode & ~umask) !== f.mode) chmodSync(target, f.mode);
     }
     step = `cannot carry files over from ${dir}`;
     for (const rel of keep) {
@@ -58,6 +66,15 @@ export function replaceTree(dir: string, files: TreeFile[], keep: string[] = [])
     throw fsError(e, step);
   }
   swapIn(tmp, dir);
+}
+
+/** The process umask; undefined where it cannot be read (worker threads). */
+function currentUmask(): number | undefined {
+  try {
+    return process.umask();
+  } catch {
+    return undefined;
+  }
 }
 
 /** Puts the finished `tmp` in the place of `dir`; the old tree is removed only once the new one is there. */

@@ -19,12 +19,8 @@ function refuse(path: string, message: string, hint: string): never {
   throw new ConfigError([{ path, message, hint, severity: 'error' }], path);
 }
 
-/**
- * The file's text. Missing, not a regular file, too large or not UTF-8: ConfigError
- * (exit 2) naming the file. Unreadable (permissions, I/O): HostError (exit 3).
- */
-export function readInputFile(path: string, what: { hint: string; limit?: number }): string {
-  const limit = what.limit ?? MAX_INPUT_BYTES;
+/** A regular file that exists (large inputs such as image archives are then streamed). */
+export function statInputFile(path: string, what: { hint: string }): Stats {
   let st: Stats;
   try {
     st = statSync(path);
@@ -35,6 +31,16 @@ export function readInputFile(path: string, what: { hint: string; limit?: number
     throw new HostError(`cannot read ${path}: ${code ?? (e as Error).message}`, 'check the file\'s permissions', { cause: e });
   }
   if (!st.isFile()) refuse(path, `is ${kindOf(st)}, not a file`, what.hint);
+  return st;
+}
+
+/**
+ * The file's text. Missing, not a regular file, too large or not UTF-8: ConfigError
+ * (exit 2) naming the file. Unreadable (permissions, I/O): HostError (exit 3).
+ */
+export function readInputFile(path: string, what: { hint: string; limit?: number }): string {
+  const limit = what.limit ?? MAX_INPUT_BYTES;
+  const st = statInputFile(path, what);
   if (st.size > limit) refuse(path, `is ${st.size} bytes; input files may be at most ${limit} bytes`, 'pass the right file: a cluster configuration is a few kilobytes');
 
   let fd: number;

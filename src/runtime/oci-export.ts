@@ -11,6 +11,7 @@ import { BuildError } from '../errors.js';
 import { normalizedName, parseImageName } from '../plan/image-name.js';
 import type { DockerEngine } from './docker.js';
 import { writeFileAtomic } from './files.js';
+import { hostPlatform, resolveImage, type Descriptor, type Platform } from './oci-image.js';
 
 /** One image as a registry stores it: its manifest and the blobs that manifest names. */
 export interface OciImage {
@@ -37,7 +38,7 @@ export class BlobStore {
   }
 
   /** Streams one blob in, checking that its content has the digest it is filed under. */
-  async add(digest: string, data: NodeJS.ReadableStream): Promise<void> {
+  async add(digest: string, data: NodeJS.ReadableStream, source = 'docker save'): Promise<void> {
     const target = this.path(digest);
     if (existsSync(target)) {
       data.resume();
@@ -56,7 +57,7 @@ export class BlobStore {
     try {
       await pipeline(data, hashing, createWriteStream(tmp));
       const got = `sha256:${hash.digest('hex')}`;
-      if (got !== `sha256:${hexOf(digest)}`) throw new BuildError(`blob ${digest} from docker save has digest ${got}`, 'the engine returned a damaged archive; retry');
+      if (got !== `sha256:${hexOf(digest)}`) throw new BuildError(`blob ${digest} from ${source} has digest ${got}`, source === 'docker save' ? 'the engine returned a damaged archive; retry' : 'the archive is damaged; export the image again');
       renameSync(tmp, target);
     } finally {
       rmSync(tmp, { force: true });
@@ -73,18 +74,11 @@ export class BlobStore {
   }
 }
 
-interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  annotations?: Record<string, string>;
-}
-
 /**
  * The images `refs` as registry content. Known image IDs are answered from the store's
  * index; the rest come from one `docker save`, streamed into the store.
  */
-export async function exportImages(docker: DockerEngine, refs: string[], store: BlobStore): Promise<OciImage[]> {
+export async function exportImages(docker: DockerEngine, refs: string[], store: BlobStore, platform: Platform = hostPlatform()): Promise<OciImage[]> {
   const out = new Map<string, OciImage>();
   const missing: { ref: string; id: string }[] = [];
   for (const ref of refs) {
@@ -100,8 +94,9 @@ export async function exportImages(docker: DockerEngine, refs: string[], store: 
       const name = parseImageName(ref);
       const desc = name && index.find((d) => d.annotations?.['io.containerd.image.name'] === normalizedName(name));
       if (!desc) throw new BuildError(`docker save did not return ${ref}`, 'check the image name (k8s-img needs a tag, not a digest)');
-      const manifest = JSON.parse(store.read(desc.digest).toString('utf8')) as { config: Descriptor; layers: Descriptor[] };
-      const image: OciImage = { ref, id, manifest: desc.digest, mediaType: desc.mediaType, blobs: [manifest.config.digest, ...manifest.layers.map((l) => l.digest)] };
+      // An engine with the containerd image store saves an index: take the nodes' platform.
+      const r = resolveImage(desc, (d) => (store.has(d) ? store.read(d) : undefined), platform, ref);
+      const image: OciImage = { ref, id, manifest: r.manifest.digest, mediaType: r.manifest.mediaType, blobs: [r.config.digest, ...r.layers.map((l) => l.digest)] };
       writeIndex(store, image);
       out.set(ref, image);
     }

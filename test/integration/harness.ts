@@ -12,6 +12,10 @@ import { fetchAndBuild, type Artifacts } from '../../src/pipeline/artifacts.js';
 import { ConsoleReporter } from '../../src/pipeline/progress.js';
 import { readFixture } from '../helpers/fixtures.js';
 
+// `up` merges a context into the user's kubeconfig: the suites' clusters go into a file
+// of their own, never into the kubeconfig of whoever runs the tests.
+process.env.KUBECONFIG = join(mkdtempSync(join(tmpdir(), 'k8s-img-it-kube-')), 'config');
+
 /**
  * Labels of the suites' throw-away containers: a test label and a cluster of their own,
  * which also overrides a cluster label the image may carry (never the default "local").

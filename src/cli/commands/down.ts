@@ -1,6 +1,8 @@
 import { openAnyCluster } from '../../pipeline/cluster.js';
 import { down } from '../../pipeline/down.js';
 import { ConsoleReporter } from '../../pipeline/progress.js';
+import { contextName, removeUserKubeconfig } from '../../pipeline/user-kubeconfig.js';
+import { planCluster } from '../../plan/plan.js';
 import { DockerEngine } from '../../runtime/docker.js';
 import type { CliIO } from '../io.js';
 
@@ -8,4 +10,6 @@ export async function run(args: { config?: string; knownHosts?: string }, io: Cl
   const { cluster, record } = openAnyCluster(args.config);
   const summary = await down(cluster, record, new DockerEngine(), { ...(args.knownHosts ? { knownHosts: args.knownHosts } : {}) }, new ConsoleReporter(io.stderr));
   io.stdout.write(`${summary}\n`);
+  const file = await removeUserKubeconfig(planCluster(cluster.config));
+  if (file) io.stdout.write(`context ${contextName(cluster.config.name)} removed from ${file}\n`);
 }

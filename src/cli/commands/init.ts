@@ -1,4 +1,4 @@
-import { basename } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { resolveDefaults } from '../../config/defaults.js';
 import { parseClusterConfig } from '../../config/load.js';
 import { importProperties } from '../../config/properties.js';
@@ -7,6 +7,7 @@ import { starterText } from '../../config/starter.js';
 import { TUTORIAL_TOPOLOGY } from '../../config/tutorial.js';
 import { HostError, UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../runtime/files.js';
+import { PACKAGE_ROOT } from '../../runtime/paths.js';
 import { lstatOrUndefined } from '../../runtime/fs-errors.js';
 import { readInputFile } from '../../runtime/input-file.js';
 import { refusePseudo } from '../../runtime/output-dir.js';
@@ -20,11 +21,18 @@ export interface Args {
 }
 
 /** The starter text; what we write must read back as exactly the configuration we meant. */
-export function starterYaml(c: ClusterConfig, file: string): string {
-  const text = starterText(c, file);
+export function starterYaml(c: ClusterConfig, file: string, schema?: string): string {
+  const text = starterText(c, file, schema);
   const back = parseClusterConfig(text, file).config;
   if (JSON.stringify(back) !== JSON.stringify(resolveDefaults(c))) throw new Error('init: the starter file does not read back as the configuration it was made from');
   return text;
+}
+
+/** The package's JSON Schema as the written file sees it: relative below the file's folder (node_modules/k8s-img/...), else absolute. */
+export function schemaReference(out: string): string {
+  const schema = join(PACKAGE_ROOT, 'schema', 'cluster.schema.json');
+  const rel = relative(dirname(resolve(out)), schema);
+  return rel.startsWith('..') ? schema : rel;
 }
 
 export function run(args: Args, io: CliIO): void {
@@ -37,6 +45,6 @@ export function run(args: Args, io: CliIO): void {
     : { ...TUTORIAL_TOPOLOGY, name: args.name };
   // Ready for `k8s-img deploy` as root; `k8s-img up` ignores it.
   const config: ClusterConfig = { ...imported, ssh: imported.ssh ?? { user: 'root' } };
-  writeFileAtomic(args.out, starterYaml(config, args.out));
+  writeFileAtomic(args.out, starterYaml(config, args.out, schemaReference(args.out)));
   io.stdout.write(`wrote ${args.out} (${config.nodes.length} nodes); next: k8s-img plan -c ${args.out}\n`);
 }
