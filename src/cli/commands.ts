@@ -121,6 +121,19 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/certs.js'),
   },
   {
+    command: 'etcd <subject> <action> [snapshot]',
+    describe: 'etcd snapshots: `etcd snapshot save [--name N]`, `etcd snapshot list`, `etcd snapshot restore NAME`',
+    builder: (y) =>
+      y
+        .positional('subject', { choices: ['snapshot'] as const, describe: 'what to act on' })
+        .positional('action', { choices: ['save', 'list', 'restore'] as const, describe: 'save a snapshot, list them, or restore one' })
+        .positional('snapshot', { type: 'string', describe: 'restore: the snapshot\'s name (see list)' })
+        .option('config', localConfigOption('cluster configuration (default: the local cluster)'))
+        .option('name', { type: 'string', requiresArg: true, describe: 'save: the snapshot\'s name (default: <cluster>-<UTC time>)' })
+        .option('json', { type: 'boolean', default: false, describe: 'list: print the manifests as JSON' }),
+    load: () => import('./commands/etcd.js'),
+  },
+  {
     command: 'versions',
     describe: 'list the supported Kubernetes versions and the component versions each uses',
     load: () => import('./commands/versions.js'),

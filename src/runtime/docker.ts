@@ -238,6 +238,11 @@ export class DockerEngine {
     await this.api.getContainer(container).putArchive(tar as never, { path });
   }
 
+  /** A tar stream of `path` in a container (like `docker cp` out of it). */
+  async getArchive(container: string, path: string): Promise<NodeJS.ReadableStream> {
+    return (await this.api.getContainer(container).getArchive({ path })) as unknown as NodeJS.ReadableStream;
+  }
+
   async listImages(labels: Record<string, string>): Promise<Docker.ImageInfo[]> {
     return this.api.listImages({ filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) } });
   }
