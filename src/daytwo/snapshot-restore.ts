@@ -12,7 +12,7 @@ import type { Reporter } from '../pipeline/progress.js';
 import { API_SERVICES, dataDirs, oneShot, restoreArgs, rollbackText, swapInCommands } from '../plan/etcd-ops.js';
 import type { ClusterPlan } from '../plan/types.js';
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../runtime/kube.js';
-import type { NodeAccess } from '../runtime/node-access.js';
+import { composeOn, waitHealthy } from './compose-ops.js';
 import { SnapshotStore, clusterIdentity, type SnapshotManifest } from '../runtime/snapshots.js';
 import { must, prepareWork, removeWork, snapshotStatus } from './etcd-node.js';
 import type { NodeConnector } from './nodes.js';
@@ -34,23 +34,6 @@ export function checkIdentity(m: SnapshotManifest, cluster: string, identity: st
       'nothing was changed; a snapshot restores only into the cluster whose CA and keys it was taken with',
     );
   }
-}
-
-async function composeOn(node: NodeAccess, args: string[], what: string): Promise<void> {
-  await must(node, ['docker', 'compose', ...args], what, node.bundleDir);
-}
-
-async function healthOf(node: NodeAccess, container: string): Promise<string> {
-  const r = await node.exec(['docker', 'inspect', '-f', '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}', container]);
-  return r.code === 0 ? r.stdout.trim() : 'missing';
-}
-
-export async function waitHealthy(nodes: NodeAccess[], service: string, timeoutMs: number, update: (d: string) => void): Promise<void> {
-  await waitFor(`${service} healthy on ${nodes.map((n) => n.node).join(', ')}`, timeoutMs, async () => {
-    const states = await Promise.all(nodes.map(async (n) => [n.node, await healthOf(n, `k8s-img-${service}`)] as const));
-    update(states.map(([n, s]) => `${n}: ${s}`).join(', '));
-    return states.every(([, s]) => s === 'healthy') ? true : undefined;
-  });
 }
 
 export async function restoreSnapshot(cluster: LocalCluster, plan: ClusterPlan, connect: NodeConnector, reporter: Reporter, name: string): Promise<RestoreResult> {

@@ -153,12 +153,20 @@ export async function waitNodeEngine(docker: DockerEngine, container: string, ti
 
 /** `docker load` the node's archive unless it already holds exactly those images. */
 export async function loadNodeImages(docker: DockerEngine, container: string, bundleDir: string): Promise<'loaded' | 'present'> {
+  return loadImagesOn({ where: container, exec: (argv, _dir, stdinFile) => docker.exec(container, argv, stdinFile ? { stdinFile } : {}) }, bundleDir);
+}
+
+/** The same on any node that runs argv with a local file as stdin (a node container, an SSH host). */
+export async function loadImagesOn(
+  node: { where: string; exec(argv: string[], dir?: string, stdinFile?: string): Promise<{ code: number; stdout: string; stderr: string }> },
+  bundleDir: string,
+): Promise<'loaded' | 'present'> {
   const wanted = readFileSync(join(bundleDir, 'images.txt'), 'utf8').trim().split('\n').map((l) => l.split(' ') as [string, string]);
-  const check = await docker.exec(container, ['docker', 'image', 'inspect', '--format', '{{.Id}}', ...wanted.map(([ref]) => ref)]);
+  const check = await node.exec(['docker', 'image', 'inspect', '--format', '{{.Id}}', ...wanted.map(([ref]) => ref)]);
   const have = check.stdout.trim().split('\n');
   if (check.code === 0 && wanted.every(([, id], i) => have[i] === id)) return 'present';
-  const r = await docker.exec(container, ['docker', 'load', '-q'], { stdinFile: join(bundleDir, 'images.tar') });
-  if (r.code !== 0) throw new HostError(`docker load on ${container} failed: ${r.stderr.trim()}`, 'is the disk full? (df -h /var/lib/docker)');
+  const r = await node.exec(['docker', 'load', '-q'], undefined, join(bundleDir, 'images.tar'));
+  if (r.code !== 0) throw new HostError(`docker load on ${node.where} failed: ${r.stderr.trim()}`, 'is the disk full? (df -h /var/lib/docker)');
   return 'loaded';
 }
 

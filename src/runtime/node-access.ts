@@ -16,7 +16,8 @@ export interface NodeAccess extends BundleTarget {
   readonly where: string;
   /** Where the node keeps its bundle (the Compose project folder). */
   readonly bundleDir: string;
-  exec(argv: string[], dir?: string): Promise<ExecResult>;
+  /** Runs argv on the node (no shell); `stdinFile` is a local file fed to its stdin. */
+  exec(argv: string[], dir?: string, stdinFile?: string): Promise<ExecResult>;
   /** A tar stream holding `path` on the node (its last path element at the root). */
   getTar(path: string): Promise<NodeJS.ReadableStream>;
 }
@@ -27,7 +28,7 @@ export function containerAccess(docker: DockerEngine, node: string, container: s
     node,
     where: `container ${container}`,
     bundleDir,
-    exec: (argv, dir) => docker.exec(container, argv, dir ? { workdir: dir } : {}),
+    exec: (argv, dir, stdinFile) => docker.exec(container, argv, { ...(dir ? { workdir: dir } : {}), ...(stdinFile ? { stdinFile } : {}) }),
     putTar: (stream, dir) => docker.putArchive(container, stream, dir),
     getTar: (path) => docker.getArchive(container, path),
   };
