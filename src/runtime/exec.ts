@@ -40,6 +40,11 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
       lines(c, errCarry);
     });
     child.on('error', reject);
+    // A program that exits without reading its input (most do: input is usually empty)
+    // closes the pipe first; that EPIPE is not a failure of the program.
+    child.stdin.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') reject(e);
+    });
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(opts.input ?? '');
   });
