@@ -107,7 +107,7 @@ export async function upgrade(configPath: string, opts: UpgradeOptions, docker: 
         if (step.drain) for (const node of step.nodes) await drain(kube, node, opts.drainTimeoutMs, update);
         for (const node of step.nodes) {
           const n = await stage(node);
-          await composeOn(n, ['up', '-d', '--remove-orphans'], 'docker compose up -d');
+          await composeOn(n, ['up', '-d', '--no-deps', ...step.services[node]!], 'docker compose up -d');
           await waitHealthy([n], 'kubelet', 300_000, update);
         }
         const want = `v${opts.to}`;

@@ -42,7 +42,8 @@ export type UpgradeStep =
   | { id: string; kind: 'snapshot' }
   | { id: string; kind: 'etcd'; node: string; services: string[] }
   | { id: string; kind: 'control-plane'; node: string; services: string[] }
-  | { id: string; kind: 'nodes'; nodes: string[]; drain: boolean };
+  /** `services`: per node, what `docker compose up -d --no-deps` recreates (the control-plane services are done). */
+  | { id: string; kind: 'nodes'; nodes: string[]; drain: boolean; services: Record<string, string[]> };
 
 /**
  * The order: a snapshot; etcd members one at a time (quorum kept); control planes one
@@ -57,12 +58,16 @@ export function upgradeOrder(plan: ClusterPlan, batch = 1): UpgradeStep[] {
   for (const n of cps) {
     steps.push({ id: `control-plane/${n.name}`, kind: 'control-plane', node: n.name, services: n.services.filter((s) => CONTROL_PLANE_SERVICES.includes(s.name)).map((s) => s.name) });
   }
+  // Only the rest of each stack, with --no-deps: host-prep's new image must not drag the
+  // API server and etcd (its dependents, upgraded already) into a second restart.
+  const rest = (names: string[]) =>
+    Object.fromEntries(names.map((name) => [name, plan.nodes.find((n) => n.name === name)!.services.map((s) => s.name).filter((s) => !CONTROL_PLANE_SERVICES.includes(s) && s !== 'etcd')]));
   // Control planes that run pods are drained like workers.
-  for (const n of cps) steps.push({ id: `node/${n.name}`, kind: 'nodes', nodes: [n.name], drain: n.roles.includes('worker') });
+  for (const n of cps) steps.push({ id: `node/${n.name}`, kind: 'nodes', nodes: [n.name], drain: n.roles.includes('worker'), services: rest([n.name]) });
   const workers = plan.nodes.filter((n) => !n.roles.includes('control-plane')).map((n) => n.name);
   for (let i = 0; i < workers.length; i += Math.max(1, batch)) {
     const group = workers.slice(i, i + Math.max(1, batch));
-    steps.push({ id: `node/${group.join(',')}`, kind: 'nodes', nodes: group, drain: true });
+    steps.push({ id: `node/${group.join(',')}`, kind: 'nodes', nodes: group, drain: true, services: rest(group) });
   }
   return steps;
 }

@@ -82,7 +82,7 @@ describe(`upgrade ${FROM} → ${TO}`, () => {
     assert.equal(v.gitVersion, `v${FROM}`);
   });
 
-  it('the refusals: a downgrade and a skip', async () => {
+  it('a downgrade is refused (skips: unit tests)', async () => {
     const down = await cli('upgrade', '--to', '1.35.4');
     assert.equal(down.code, 64);
     assert.match(down.stderr, /downgrade from 1\.36\.3 to 1\.35\.4 refused/);

@@ -45,6 +45,11 @@ describe('upgrade: the order', () => {
     assert.deepEqual(cp.services, ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
     const sm1 = steps[3]!;
     assert.ok(sm1.kind === 'nodes' && !sm1.drain); // a tainted control plane has no pods to move
+    // The node step leaves the API server (done already) and etcd alone: no second restart.
+    assert.ok(sm1.services.sm1!.includes('kubelet') && sm1.services.sm1!.includes('host-prep'));
+    assert.ok(!sm1.services.sm1!.includes('kube-apiserver'));
+    const sw1 = steps[4]!;
+    assert.ok(sw1.kind === 'nodes' && !sw1.services.sw1!.includes('etcd'));
     assert.ok(steps.slice(4).every((s) => s.kind === 'nodes' && s.drain));
   });
 
