@@ -129,7 +129,7 @@ describe(`upgrade ${FROM} → ${TO}`, () => {
       return ready.length === 2 ? ready.sort() : undefined;
     });
     assert.deepEqual(nodes, ['sw1', 'sw2']);
-    assert.ok(await httpOk(`${NET}.206`, nodePort));
+    await waitFor(`the Service on ${NET}.206:${nodePort}`, 60_000, async () => ((await httpOk(`${NET}.206`, nodePort)) ? true : undefined));
   });
 
   it(`k8s-img upgrade --to ${TO}: the Service answers throughout; every component runs ${TO} after`, async () => {
