@@ -34,8 +34,8 @@ async function countConfigMaps(kube: KubeClient): Promise<number> {
   let n = 0;
   let cont = '';
   do {
-    const page = await kube.get<{ items: unknown[]; metadata: { continue?: string } }>(`/api/v1/namespaces/bench/configmaps?limit=2000${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`);
-    n += page.items.length;
+    const page = await kube.get<{ items: { metadata: { name: string } }[]; metadata: { continue?: string } }>(`/api/v1/namespaces/bench/configmaps?limit=2000${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`);
+    n += page.items.filter((c) => c.metadata.name.startsWith('cm-')).length; // not the namespace's kube-root-ca.crt
     cont = page.metadata.continue ?? '';
   } while (cont);
   return n;
