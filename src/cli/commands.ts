@@ -3,7 +3,7 @@
 // library, templates) is loaded only when that command runs.
 import type { Argv } from 'yargs';
 import type { CliIO } from './io.js';
-import { configOption, localConfigOption, outOption } from './options.js';
+import { acceptNewOption, configOption, knownHostsOption, localConfigOption, outOption } from './options.js';
 
 export interface CommandSpec {
   command: string;
@@ -68,9 +68,21 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/up.js'),
   },
   {
+    command: 'preflight',
+    describe: 'check every machine of the file over SSH (engine, Compose, ports, disk, clock, kernel) without changing anything',
+    builder: (y) => y.option('config', configOption).option('accept-new', acceptNewOption).option('known-hosts', knownHostsOption),
+    load: () => import('./commands/preflight.js'),
+  },
+  {
+    command: 'deploy',
+    describe: 'bring up (or update) the cluster on the machines of the file over SSH: preflight, changed files only, images when missing, compose up, health',
+    builder: (y) => y.option('config', configOption).option('accept-new', acceptNewOption).option('known-hosts', knownHostsOption),
+    load: () => import('./commands/deploy.js'),
+  },
+  {
     command: 'down',
-    describe: 'remove the local cluster\'s node containers, network and volumes (found by label); keys stay',
-    builder: (y) => y.option('config', localConfigOption('cluster configuration given to `up`')),
+    describe: 'remove the cluster\'s stacks: local node containers, network and volumes (by label), or each machine\'s stack over SSH; keys stay',
+    builder: (y) => y.option('config', localConfigOption('cluster configuration given to `up` or `deploy`')).option('known-hosts', knownHostsOption),
     load: () => import('./commands/down.js'),
   },
   {
@@ -78,8 +90,9 @@ export const COMMANDS: CommandSpec[] = [
     describe: 'check every component on every node, etcd, nodes, Calico and CoreDNS',
     builder: (y) =>
       y
-        .option('config', localConfigOption('cluster configuration given to `up` (default: the local cluster)'))
-        .option('json', { type: 'boolean', default: false, describe: 'print the checks as JSON' }),
+        .option('config', localConfigOption('cluster configuration given to `up` or `deploy` (default: the local cluster)'))
+        .option('json', { type: 'boolean', default: false, describe: 'print the checks as JSON' })
+        .option('known-hosts', knownHostsOption),
     load: () => import('./commands/status.js'),
   },
   {
@@ -98,7 +111,8 @@ export const COMMANDS: CommandSpec[] = [
         .option('skip', { type: 'string', requiresArg: true, describe: 'ginkgo skip: a regular expression over spec names' })
         .option('quick', { type: 'boolean', default: false, describe: 'only the quick subset CI runs (47 specs: exec, Services, DNS, volumes, tokens, probes, pulls, ...)' })
         .option('parallel', { type: 'number', requiresArg: true, default: 4, describe: 'ginkgo processes ([Serial] specs run alone, at the end)' })
-        .option('out', outOption('results folder: e2e.log, junit_01.xml, summary (empty, absent, or an earlier run\'s)', 'conformance-results')),
+        .option('out', outOption('results folder: e2e.log, junit_01.xml, summary (empty, absent, or an earlier run\'s)', 'conformance-results'))
+        .option('known-hosts', knownHostsOption),
     load: () => import('./commands/conformance.js'),
   },
   {
@@ -108,7 +122,8 @@ export const COMMANDS: CommandSpec[] = [
       y
         .option('config', localConfigOption('cluster configuration (default: the local cluster)'))
         .option('out', { alias: 'o', type: 'string', requiresArg: true, describe: "also write kube-bench's output per node and the report into DIR" })
-        .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
+        .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
+        .option('known-hosts', knownHostsOption),
     load: () => import('./commands/cis.js'),
   },
   {

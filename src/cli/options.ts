@@ -15,5 +15,17 @@ export const localConfigOption = (describe: string): Options => ({ alias: 'c', t
 
 export const outOption = (describe: string, byDefault = 'out'): Options => ({ alias: 'o', type: 'string', requiresArg: true, default: byDefault, describe });
 
+export const knownHostsOption: Options = {
+  type: 'string',
+  requiresArg: true,
+  describe: 'known_hosts file that host keys are checked against (default: ~/.ssh/known_hosts)',
+};
+
+export const acceptNewOption: Options = {
+  type: 'boolean',
+  default: false,
+  describe: 'record the host key of a machine not yet in known_hosts (printed with its fingerprint); a changed key is always refused',
+};
+
 /** Options that take exactly one value; given twice they are a usage error. */
-export const SINGLE_VALUED = ['config', 'out', 'name', 'export'] as const;
+export const SINGLE_VALUED = ['config', 'out', 'name', 'export', 'known-hosts'] as const;

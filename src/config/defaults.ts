@@ -1,6 +1,6 @@
 // Defaulting: the written config (optional keys) → the resolved config (every key set).
 // The defaults are the tutorial's values.
-import type { BinarySource, ClusterConfig, NodeConfig, PodSecurityLevel, SecurityMode } from './schema.js';
+import type { BinarySource, ClusterConfig, NodeConfig, PodSecurityLevel, SecurityMode, SshConfig } from './schema.js';
 import { DEFAULT_RELEASE } from './versions.js';
 
 export const DEFAULTS = {
@@ -32,6 +32,8 @@ export interface ResolvedConfig {
   name: string;
   kubernetesVersion: string;
   nodes: NodeConfig[];
+  /** Defaults for the nodes' ssh blocks (`deploy`); merged per node by sshSettings(). */
+  ssh: SshConfig | undefined;
   networking: {
     podCIDR: string;
     serviceCIDR: string;
@@ -55,6 +57,7 @@ export function resolveDefaults(c: ClusterConfig): ResolvedConfig {
     name: c.name,
     kubernetesVersion: c.kubernetesVersion ?? DEFAULT_RELEASE.kubernetes,
     nodes: c.nodes,
+    ssh: c.ssh,
     networking: {
       podCIDR: n.podCIDR ?? DEFAULTS.podCIDR,
       serviceCIDR: n.serviceCIDR ?? DEFAULTS.serviceCIDR,
@@ -85,4 +88,10 @@ export function resolveDefaults(c: ClusterConfig): ResolvedConfig {
       goproxy: c.binaries?.goproxy,
     },
   };
+}
+
+/** A node's ssh settings: its own block over the top-level one (unset keys stay unset). */
+export function sshSettings(c: ResolvedConfig, node: NodeConfig): SshConfig | undefined {
+  if (!c.ssh && !node.ssh) return undefined;
+  return { ...c.ssh, ...node.ssh };
 }

@@ -85,6 +85,9 @@ function unknownKeys(value: unknown, schema: z.ZodType, path: string): Problem[]
   return Object.entries(value).flatMap(([key, v]) => {
     const at = path ? `${path}.${key}` : key;
     if (!known.includes(key)) {
+      if (path.endsWith('ssh') && /pass/i.test(key)) {
+        return [{ path: at, message: 'passwords are not read from the configuration', hint: 'use a key: identityFile, an SSH agent (SSH_AUTH_SOCK) or ~/.ssh/config', severity: 'error' as const }];
+      }
       const guess = closest(key, known);
       return [{
         path: at,

@@ -14,6 +14,10 @@ export const IMAGE_REFERENCE = new RegExp(
 );
 /** An absolute path of plain characters (the tutorial's BIN_PATH). */
 export const ABSOLUTE_PATH = /^(?=.{1,4096}$)\/(?:[A-Za-z0-9._+-]+\/?)*$/;
+/** A login name on the node (POSIX portable characters, lowercase first). */
+export const SSH_USER = /^[a-z_][a-z0-9_.-]{0,31}$/;
+/** A private key file: absolute, or under the home folder (~/...), of plain characters. */
+export const KEY_PATH = /^(?=.{1,4096}$)(?:~|\/)(?:\/?[A-Za-z0-9._+-]+)*$/;
 /** http(s) or file URL without spaces, quotes or shell characters. */
 export const URL_PATTERN = /^(?=.{1,2048}$)(?:https?:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?|file:\/\/)(?:\/[A-Za-z0-9._~%+-]*)*$/;
 

@@ -3,7 +3,8 @@
 import type { Problem } from '../errors.js';
 import { DEFAULTS, type ResolvedConfig } from './defaults.js';
 import { broadcast, contains, enclosing, nth, overlaps, parseCidr, parseIPv4, specialUse, type Cidr } from './net.js';
-import { ABSOLUTE_PATH, DNS_DOMAIN, DNS_LABEL, IMAGE_PREFIX, IMAGE_REFERENCE, URL_PATTERN, quote } from './patterns.js';
+import type { SshConfig } from './schema.js';
+import { ABSOLUTE_PATH, DNS_DOMAIN, DNS_LABEL, IMAGE_PREFIX, IMAGE_REFERENCE, KEY_PATH, SSH_USER, URL_PATTERN, quote } from './patterns.js';
 import { SUPPORTED_RELEASES, findRelease } from './versions.js';
 
 type Push = (path: string, message: string, hint?: string, severity?: Problem['severity']) => void;
@@ -18,8 +19,23 @@ export function checkRules(c: ResolvedConfig): Problem[] {
   checkNodes(c, push);
   checkNetworks(c, push);
   checkSources(c, push);
+  checkSsh('ssh', c.ssh, push);
+  c.nodes.forEach((n, i) => checkSsh(`nodes[${i}].ssh`, n.ssh, push));
   checkPodSecurity(c, push);
   return problems;
+}
+
+function checkSsh(path: string, ssh: SshConfig | undefined, push: Push): void {
+  if (!ssh) return;
+  if (ssh.user !== undefined && !SSH_USER.test(ssh.user)) {
+    push(`${path}.user`, `${quote(ssh.user)} is not a user name`, 'use the login name on the machine: lowercase letters, digits, "_", "." and "-", e.g. root');
+  }
+  if (ssh.port !== undefined && (!Number.isInteger(ssh.port) || ssh.port < 1 || ssh.port > 65535)) {
+    push(`${path}.port`, `${ssh.port} is not a TCP port`, 'use a whole number 1-65535, e.g. 22');
+  }
+  if (ssh.identityFile !== undefined && !KEY_PATH.test(ssh.identityFile)) {
+    push(`${path}.identityFile`, `${quote(ssh.identityFile)} is not a plain absolute or ~/ path`, 'name the private key file, e.g. ~/.ssh/id_ed25519 (letters, digits and . _ - + /)');
+  }
 }
 
 function checkIdentity(c: ResolvedConfig, push: Push): void {
@@ -138,7 +154,7 @@ function checkNetworks(c: ResolvedConfig, push: Push): void {
   const hi = Number(range?.[2]);
   if (!range) push('networking.nodePortRange', `${quote(net.nodePortRange)} is not a port range`, 'write FIRST-LAST, e.g. 20000-40000');
   else if (lo < 1 || hi > 65535 || lo >= hi) push('networking.nodePortRange', `${net.nodePortRange} is not an increasing range within 1-65535`, 'e.g. 20000-40000');
-  else if (lo <= 10259 && hi >= 2379) push('networking.nodePortRange', `${net.nodePortRange} covers ports the components listen on (2379-2381, 5000, 6443, 9099, 10248-10259)`, 'start above 10259, e.g. 30000-32767 (upstream\'s) or 20000-40000 (the tutorial\'s)');
+  else if (lo <= 10259 && hi >= 2379) push('networking.nodePortRange', `${net.nodePortRange} covers ports the components listen on (2379-2381, 5000, 6443-6445, 9099, 10248-10259)`, 'start above 10259, e.g. 30000-32767 (upstream\'s) or 20000-40000 (the tutorial\'s)');
 
   (net.upstreamDNS ?? []).forEach((s, i) => {
     const ip = parseIPv4(s);

@@ -15,10 +15,18 @@ export const CALICO_BACKENDS = ['vxlan', 'bgp'] as const;
 export const POD_SECURITY_LEVELS = ['privileged', 'baseline', 'restricted'] as const;
 export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
 
+/** How `deploy` reaches a machine. Keys only: no password is ever read from the file. */
+const ssh = z.object({
+  user: z.string().optional(),
+  port: z.number().optional(), // whole and in range: checked by the rules
+  identityFile: z.string().optional(),
+});
+
 const node = z.object({
   name: z.string(),
   address: z.string(),
   roles: z.array(z.enum(ROLES)).min(1),
+  ssh: ssh.optional(),
 });
 
 const networking = z.object({
@@ -45,6 +53,8 @@ export const clusterSchema = z.object({
   name: z.string(),
   kubernetesVersion: z.string().optional(),
   nodes: z.array(node).min(1),
+  /** Defaults for every node's `ssh` block. */
+  ssh: ssh.optional(),
   networking: networking.optional(),
   security: z
     .object({
@@ -80,3 +90,4 @@ export const clusterSchema = z.object({
 /** The configuration as written by the user (optional keys may be missing). */
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 export type NodeConfig = z.infer<typeof node>;
+export type SshConfig = z.infer<typeof ssh>;

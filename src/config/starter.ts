@@ -7,6 +7,12 @@ import type { ClusterConfig } from './schema.js';
 import { DEFAULT_RELEASE } from './versions.js';
 
 const BEFORE: Record<string, string> = {
+  ssh: [
+    ' How `k8s-img deploy` reaches the machines: user, port, identityFile (a private key;',
+    ' default ~/.ssh/id_ed25519, id_ecdsa, id_rsa, or an ssh-agent). ~/.ssh/config is read',
+    ' for each address (HostName, User, Port, IdentityFile). Passwords are not accepted.',
+    ' A node may override these with an ssh block of its own.',
+  ].join('\n'),
   nodes: [
     ' Roles combine freely: control-plane (apiserver, controller-manager, scheduler),',
     ' etcd (a member of the etcd cluster), worker (runs pods). Every node runs',
@@ -42,7 +48,8 @@ export function starterText(c: ClusterConfig, file: string): string {
     kind: c.kind,
     name: r.name,
     ...(c.kubernetesVersion ? { kubernetesVersion: c.kubernetesVersion } : {}),
-    nodes: r.nodes.map((n) => ({ name: n.name, address: n.address, roles: n.roles })),
+    ...(r.ssh ? { ssh: r.ssh } : {}),
+    nodes: r.nodes.map((n) => ({ name: n.name, address: n.address, roles: n.roles, ...(n.ssh ? { ssh: n.ssh } : {}) })),
     networking: {
       podCIDR: r.networking.podCIDR,
       serviceCIDR: r.networking.serviceCIDR,
@@ -69,7 +76,7 @@ export function starterText(c: ClusterConfig, file: string): string {
       pair.key.commentBefore = BEFORE[key];
       pair.key.spaceBefore = true;
     }
-    if (['security', 'images', 'binaries'].includes(key) && isMap(pair.value)) pair.value.flow = true;
+    if (['ssh', 'security', 'images', 'binaries'].includes(key) && isMap(pair.value)) pair.value.flow = true;
   }
   for (const n of (doc.get('nodes', true) as YAML.YAMLSeq<Node>).items) if (isMap(n)) n.flow = true;
   (doc.getIn(['networking', 'calico'], true) as YAML.YAMLMap).flow = true;

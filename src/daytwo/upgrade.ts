@@ -7,20 +7,19 @@ import { join } from 'node:path';
 import { ClusterError, UsageError } from '../errors.js';
 import { fetchAndBuild } from '../pipeline/artifacts.js';
 import { renderVerified, writeBundles } from '../pipeline/generate.js';
-import { adminKubeconfigPath, bundlesDir, loadImagesOn, openLocalCluster, type LocalCluster } from '../pipeline/local.js';
+import { adminKubeconfigPath, bundlesDir, openLocalCluster, type LocalCluster } from '../pipeline/local.js';
+import { loadNodeImages, syncNodeBundle } from '../pipeline/node-ops.js';
 import type { Reporter } from '../pipeline/progress.js';
 import { saveNodeArchives } from '../pipeline/save.js';
-import { readyNodes } from '../pipeline/up.js';
 import { planCluster } from '../plan/plan.js';
 import type { ClusterPlan } from '../plan/types.js';
 import { checkUpgrade, upgradeOrder, type UpgradeStep } from '../plan/upgrade.js';
-import { syncBundle } from '../runtime/bundle-sync.js';
 import type { DockerEngine } from '../runtime/docker.js';
 import { readExtraImages } from '../runtime/extra-images.js';
 import { writeFileAtomic } from '../runtime/files.js';
 import { withFsErrors } from '../runtime/fs-errors.js';
 import { defaultIssuers } from '../runtime/issuers.js';
-import { KubeClient, credentialsFromKubeconfig, waitFor } from '../runtime/kube.js';
+import { KubeClient, credentialsFromKubeconfig, readyNodes, waitFor } from '../runtime/kube.js';
 import { composeOn, waitHealthy } from './compose-ops.js';
 import { cordon, drain } from './drain.js';
 import type { NodeConnector } from './nodes.js';
@@ -83,8 +82,8 @@ export async function upgrade(configPath: string, opts: UpgradeOptions, docker: 
   const stage = async (node: string) => {
     const n = connect(node);
     const dir = join(bundles, node);
-    await loadImagesOn(n, dir);
-    await syncBundle(n, dir, n.bundleDir);
+    await loadNodeImages(n, dir);
+    await syncNodeBundle(n, dir);
     return n;
   };
   const run = async (step: UpgradeStep, update: (d: string) => void): Promise<void> => {

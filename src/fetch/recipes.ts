@@ -4,7 +4,7 @@ import type { ComponentVersions } from '../config/versions.js';
 import { CIS_TARGETS, GOJQ, KUBE_BENCH } from '../plan/cis.js';
 import type { BinaryName } from '../plan/images.js';
 
-export type GroupId = 'kubernetes' | 'etcd' | 'containerd' | 'runc' | 'registry' | 'calico' | 'cni-plugins' | 'coredns' | 'pause' | 'probe' | 'workload' | 'kube-bench' | 'gojq';
+export type GroupId = 'kubernetes' | 'etcd' | 'containerd' | 'runc' | 'registry' | 'calico' | 'cni-plugins' | 'coredns' | 'pause' | 'probe' | 'workload' | 'api-lb' | 'kube-bench' | 'gojq';
 
 
 /**
@@ -367,6 +367,13 @@ export function groups(v: ComponentVersions, toolVersion: string): Group[] {
       upstream: 'https://github.com/k8s-img/k8s-img/tree/main/images/workload',
       binaries: ['k8s-img-workload'],
       go: { kind: 'local-go', dir: 'images/workload', output: 'k8s-img-workload', ldflags: [`-X main.version=${toolVersion}`] },
+    },
+    {
+      id: 'api-lb',
+      version: toolVersion,
+      upstream: 'https://github.com/k8s-img/k8s-img/tree/main/images/api-lb',
+      binaries: ['k8s-img-api-lb'],
+      go: { kind: 'local-go', dir: 'images/api-lb', output: 'k8s-img-api-lb', ldflags: [`-X main.version=${toolVersion}`] },
     },
     {
       id: 'kube-bench',

@@ -65,5 +65,12 @@ if ! docker info >/dev/null 2>&1; then
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
   docker info >/dev/null 2>&1 || die "dockerd did not start" "see /var/log/k8s-img-dockerd.log" 5
 fi
+# Every local node runs a kubelet, containerd and Calico, each holding inotify
+# instances; the default 128 per user runs out with a few clusters on one machine
+# (containerd then starts without its CRI plugin). kind asks for the same.
+for kv in fs.inotify.max_user_instances=512 fs.inotify.max_user_watches=524288; do
+  key=${kv%=*} want=${kv#*=}
+  [ "$(sysctl -n "$key")" -ge "$want" ] || sysctl -qw "$kv"
+done
 docker compose version >/dev/null 2>&1 || die "docker compose v2 is missing" "install the docker-compose package (Compose v2 plugin)" 5
 say "engine $(docker version -f '{{.Server.Version}}'), $(docker compose version --short | sed 's/^/compose /'), go $(go env GOVERSION)"

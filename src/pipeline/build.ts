@@ -9,7 +9,7 @@ import { BuildError } from '../errors.js';
 import { ROOTFS, type RootfsSpec } from '../plan/bases.js';
 import { IMAGES, imageRef, type ImageDef } from '../plan/images.js';
 import { IMAGE_IDS, type ImageId } from '../plan/types.js';
-import { LABEL } from '../render/compose.js';
+import { LABEL } from '../plan/names.js';
 import { TemplateRenderer } from '../render/templates.js';
 import type { DockerEngine } from '../runtime/docker.js';
 import { run, tail } from '../runtime/exec.js';
@@ -56,45 +56,57 @@ export function place(from: string, to: string): void {
   }
 }
 
-/** Lays out one image's build context and returns the hash of everything in it. */
-function prepareContext(id: ImageId, def: ImageDef, ctx: BuildContext, dockerfile: string): { dir: string; hash: string } {
-  // A folder of this process's own: builds running at the same time (two clusters, CI
-  // and a developer) share the cache, and one must not empty the other's context.
-  const dir = join(ctx.workDir, 'images', `${id}.${process.pid}`);
-  rmSync(dir, { recursive: true, force: true });
-  const root = join(dir, 'rootfs');
-  mkdirSync(root, { recursive: true });
+/**
+ * One image's build context: the hash of everything that goes into it (known without
+ * touching the disk but for the scripts), and a function that lays it out for a build.
+ */
+function imageContext(id: ImageId, def: ImageDef, ctx: BuildContext, dockerfile: string): { hash: string; layOut: () => string } {
   const inputs: string[] = [`Dockerfile ${sha(dockerfile)}`];
+  const files: { from: string; to: string; mode?: number }[] = [];
   for (const e of def.layout) {
     if ('artifact' in e) {
       const b = ctx.bins[e.artifact];
       if (!b) throw new BuildError(`image ${id} needs ${e.artifact}, which fetch did not provide`, 'run k8s-img fetch');
-      place(b.path, join(root, e.to));
+      files.push({ from: b.path, to: e.to });
       inputs.push(`${e.to} ${b.sha256}`);
     } else if ('script' in e || 'file' in e) {
       const src = 'script' in e ? join(PACKAGE_ROOT, 'images', e.dir ?? id, e.script) : join(PACKAGE_ROOT, 'images', id, e.file);
-      place(src, join(root, e.to));
-      chmodSync(join(root, e.to), 'script' in e ? 0o755 : 0o644);
+      files.push({ from: src, to: e.to, mode: 'script' in e ? 0o755 : 0o644 });
       inputs.push(`${e.to} ${sha(readFileSync(src))}`);
     } else {
       inputs.push(`${e.to} -> ${e.link}`);
     }
   }
-  if (def.base === 'scratch' && !def.bare) {
-    const etc = join(root, 'etc');
-    mkdirSync(join(etc, 'ssl', 'certs'), { recursive: true });
-    writeFileSync(join(etc, 'passwd'), PASSWD);
-    writeFileSync(join(etc, 'group'), GROUP);
-    const ca = '/etc/ssl/certs/ca-certificates.crt';
-    if (existsSync(ca)) copyFileSync(ca, join(etc, 'ssl', 'certs', 'ca-certificates.crt'));
-    mkdirSync(join(root, 'tmp'), { recursive: true });
-    chmodSync(join(root, 'tmp'), 0o1777);
-    for (const f of ['passwd', 'group', 'ssl/certs/ca-certificates.crt']) {
-      if (existsSync(join(etc, f))) inputs.push(`/etc/${f} ${sha(readFileSync(join(etc, f)))}`);
-    }
+  const withEtc = def.base === 'scratch' && !def.bare;
+  const ca = '/etc/ssl/certs/ca-certificates.crt';
+  if (withEtc) {
+    inputs.push(`/etc/passwd ${sha(PASSWD)}`, `/etc/group ${sha(GROUP)}`);
+    if (existsSync(ca)) inputs.push(`/etc/ssl/certs/ca-certificates.crt ${sha(readFileSync(ca))}`);
   }
-  writeFileSync(join(dir, 'Dockerfile'), dockerfile);
-  return { dir, hash: sha(inputs.sort().join('\n')) };
+  const layOut = () => {
+    // A folder of this process's own: builds running at the same time (two clusters, CI
+    // and a developer) share the cache, and one must not empty the other's context.
+    const dir = join(ctx.workDir, 'images', `${id}.${process.pid}`);
+    rmSync(dir, { recursive: true, force: true });
+    const root = join(dir, 'rootfs');
+    mkdirSync(root, { recursive: true });
+    for (const f of files) {
+      place(f.from, join(root, f.to));
+      if (f.mode !== undefined) chmodSync(join(root, f.to), f.mode);
+    }
+    if (withEtc) {
+      const etc = join(root, 'etc');
+      mkdirSync(join(etc, 'ssl', 'certs'), { recursive: true });
+      writeFileSync(join(etc, 'passwd'), PASSWD);
+      writeFileSync(join(etc, 'group'), GROUP);
+      if (existsSync(ca)) copyFileSync(ca, join(etc, 'ssl', 'certs', 'ca-certificates.crt'));
+      mkdirSync(join(root, 'tmp'), { recursive: true });
+      chmodSync(join(root, 'tmp'), 0o1777);
+    }
+    writeFileSync(join(dir, 'Dockerfile'), dockerfile);
+    return dir;
+  };
+  return { hash: sha(inputs.sort().join('\n')), layOut };
 }
 
 /** mmdebstrap → tarball → docker import, once per package list. Returns the image reference. */
@@ -177,22 +189,21 @@ export async function buildImages(ctx: BuildContext, only: readonly ImageId[] = 
       cmd: def.cmd ?? null,
       toolVersion: TOOL_VERSION,
     });
-    const { dir, hash } = prepareContext(id, def, ctx, dockerfile);
-    try {
-      results.push(await buildIfChanged(ctx, id, ref, dir, sha(`${hash} ${toolsBaseId}`), {}));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { hash, layOut } = imageContext(id, def, ctx, dockerfile);
+    results.push(await buildIfChanged(ctx, id, ref, layOut, sha(`${hash} ${toolsBaseId}`), {}));
   }
   return results;
 }
 
-/** Builds `ref` from the context in `dir` unless an image with the same input hash exists. */
+/**
+ * Builds `ref` unless an image with the same input hash exists. The context is a folder, or
+ * a function that lays one out only when a build is needed (that folder is removed after).
+ */
 export async function buildIfChanged(
   ctx: Pick<BuildContext, 'docker' | 'reporter'>,
   id: string,
   ref: string,
-  dir: string,
+  context: string | (() => string),
   inputHash: string,
   labels: Record<string, string>,
 ): Promise<BuiltImage> {
@@ -201,10 +212,15 @@ export async function buildIfChanged(
     ctx.reporter.info(`= ${ref} up to date`);
     return { id, ref, status: 'up to date', size: existing.size };
   }
-  await ctx.reporter.step(`Building ${ref}`, async (update) => {
-    // No cluster label: images are shared by every cluster, and containers inherit image labels.
-    await ctx.docker.build(dir, ['Dockerfile', 'rootfs'], ref, { ...labels, [INPUT_HASH_LABEL]: inputHash }, (l) => update(l.slice(0, 70)));
-  });
+  const dir = typeof context === 'string' ? context : context();
+  try {
+    await ctx.reporter.step(`Building ${ref}`, async (update) => {
+      // No cluster label: images are shared by every cluster, and containers inherit image labels.
+      await ctx.docker.build(dir, ['Dockerfile', 'rootfs'], ref, { ...labels, [INPUT_HASH_LABEL]: inputHash }, (l) => update(l.slice(0, 70)));
+    });
+  } finally {
+    if (typeof context !== 'string') rmSync(dir, { recursive: true, force: true });
+  }
   return { id, ref, status: 'built', size: (await ctx.docker.imageInfo(ref))?.size ?? 0 };
 }
 

@@ -12,17 +12,16 @@ import { ClusterError, HostError } from '../errors.js';
 import { KUBE_BENCH, cisPlan, type CisNodePlan, type CisRun, type CisTarget, CIS_TARGETS } from '../plan/cis.js';
 import { planCluster } from '../plan/plan.js';
 import type { ClusterPlan } from '../plan/types.js';
-import { LABEL } from '../render/compose.js';
 import { cisControls, kubeBenchConfig } from '../render/cis.js';
 import { BinaryCache } from '../runtime/bincache.js';
 import type { BundleTarget } from '../runtime/bundle-sync.js';
-import type { DockerEngine } from '../runtime/docker.js';
 import { tail } from '../runtime/exec.js';
 import { GoToolchain } from '../runtime/gotool.js';
 import { cacheDir } from '../runtime/paths.js';
 import { fetchBinaries, type FetchedBinaries } from './fetch.js';
 import { parseRun, type CisReport } from './cis-report.js';
-import { NODE_BUNDLE, adminKubeconfigPath, clusterLabels, containerTarget, names, type LocalCluster } from './local.js';
+import type { NodeProvider } from '../providers/types.js';
+import { adminKubeconfigPath, type ClusterHandle } from './cluster.js';
 import type { Reporter } from './progress.js';
 
 /** How k8s-img reaches a node: run a command, receive a tar, and where the node keeps its bundle. */
@@ -37,21 +36,21 @@ export interface CisNodeOutput {
   files: { path: string; content: string }[];
 }
 
-/** The node containers of a local cluster (the only nodes k8s-img can reach until SSH machines exist). */
-export async function localNodeAccess(docker: DockerEngine, plan: ClusterPlan): Promise<Map<string, NodeAccess>> {
-  const nodes = (await docker.list(clusterLabels(plan.cluster))).filter((c) => c.Labels[LABEL.component] === 'node');
-  if (nodes.length === 0) {
+/**
+ * Every node of the plan, reached through the cluster's provider: node containers, or
+ * machines over SSH after `deploy`. Machines set up by hand cannot be reached.
+ */
+export async function nodeAccess(provider: NodeProvider | undefined, plan: ClusterPlan): Promise<Map<string, NodeAccess>> {
+  if (!provider) {
     throw new ClusterError(
-      `cluster ${plan.cluster} has no local node containers: k8s-img cis reaches nodes through them`,
-      'start it with `k8s-img up`; on real machines, run kube-bench there until k8s-img can reach machines over SSH',
+      `cluster ${plan.cluster} has neither local node containers nor a deploy record: k8s-img cis reaches nodes through them`,
+      'start it with `k8s-img up` or `k8s-img deploy`; on machines set up by hand, run kube-bench there',
     );
   }
   const out = new Map<string, NodeAccess>();
   for (const n of plan.nodes) {
-    const container = names.node(plan.cluster, n.name);
-    const state = await docker.containerState(container);
-    if (!state?.running) throw new ClusterError(`node container ${container} is not running`, 'start the cluster with `k8s-img up`');
-    out.set(n.name, { target: containerTarget(docker, container), bundleDir: NODE_BUNDLE });
+    const host = await provider.connect(n.name);
+    out.set(n.name, { target: host, bundleDir: host.bundleDir });
   }
   return out;
 }
@@ -169,9 +168,9 @@ export interface CisResult {
   outputs: CisNodeOutput[];
 }
 
-export async function runCis(cluster: LocalCluster, docker: DockerEngine, reporter: Reporter, access?: Map<string, NodeAccess>): Promise<CisResult> {
+export async function runCis(cluster: ClusterHandle, provider: NodeProvider | undefined, reporter: Reporter): Promise<CisResult> {
   const plan = planCluster(cluster.config);
-  const nodes = access ?? (await localNodeAccess(docker, plan));
+  const nodes = await nodeAccess(provider, plan);
   const cache = new BinaryCache(cacheDir());
   // kube-bench (on demand, cached like the components), kubectl and jq for the policies checks.
   const bins = await fetchBinaries({ config: cluster.config, cache, go: new GoToolchain({ proxy: cluster.config.binaries.goproxy }), reporter }, ['kube-bench', 'gojq', 'kubernetes']);

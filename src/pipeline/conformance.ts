@@ -16,7 +16,7 @@ import { fetchAndBuild } from './artifacts.js';
 import { addClusterImages } from './cluster-images.js';
 import { buildSuite } from './conformance-suite.js';
 import { buildTestImages } from './test-images.js';
-import { adminKubeconfigPath, type LocalCluster } from './local.js';
+import { adminKubeconfigPath, type ClusterHandle, type SshOptions } from './cluster.js';
 import type { Reporter } from './progress.js';
 
 export const CONFORMANCE_FOCUS = '\\[Conformance\\]';
@@ -33,6 +33,8 @@ export interface ConformanceOptions {
   /** ginkgo processes; [Serial] specs still run one at a time, at the end. */
   parallel: number;
   outDir: string;
+  /** How machines deployed over SSH are reached (their registries get the images). */
+  ssh?: SshOptions;
 }
 
 export interface ConformanceResult {
@@ -42,7 +44,7 @@ export interface ConformanceResult {
   seconds: number;
 }
 
-export async function runConformance(cluster: LocalCluster, opts: ConformanceOptions, docker: DockerEngine, reporter: Reporter): Promise<ConformanceResult> {
+export async function runConformance(cluster: ClusterHandle, opts: ConformanceOptions, docker: DockerEngine, reporter: Reporter): Promise<ConformanceResult> {
   const started = Date.now();
   const outDir = prepareOutDir(opts.outDir);
   const { config } = cluster;
@@ -59,7 +61,7 @@ export async function runConformance(cluster: LocalCluster, opts: ConformanceOpt
   const unbuilt = images.failed.filter((f) => leftOutReason(f.ref) === undefined);
   const leftOut = images.failed.filter((f) => leftOutReason(f.ref) !== undefined);
   for (const u of unbuilt) reporter.warn(`test image ${u.ref} could not be built: ${u.reason}`);
-  await addClusterImages(cluster, images.built.map((i) => i.ref), docker, reporter);
+  await addClusterImages(cluster, images.built.map((i) => i.ref), docker, reporter, opts.ssh);
 
   const log = createWriteStream(join(outDir, 'e2e.log'));
   const args = [

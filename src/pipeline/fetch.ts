@@ -37,7 +37,7 @@ export interface FetchContext {
 
 /** Our own programs are always built here; upstream ones follow binaries.source. */
 function sourceOf(g: AnyGroup, config: ResolvedConfig): 'go' | 'release' | 'dir' | 'local' {
-  if (g.id === 'probe' || g.id === 'workload') return 'local';
+  if (g.go.kind === 'local-go' || (g.go.kind === 'c' && 'packageFile' in g.go.source)) return 'local';
   // Tools that run on nodes only for a check (kube-bench) always come from the module proxy.
   if (g.onDemand) return 'go';
   return config.binaries.source;

@@ -5,13 +5,14 @@ import { existsSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { planCluster } from '../plan/plan.js';
-import type { ClusterPlan, NodePlan, ServicePlan } from '../plan/types.js';
-import type { DockerEngine } from '../runtime/docker.js';
+import { names } from '../plan/names.js';
+import type { ClusterPlan, NodePlan } from '../plan/types.js';
+import type { NodeHost, NodeProvider } from '../providers/types.js';
 import { KubeClient, credentialsFromKubeconfig } from '../runtime/kube.js';
 import type { StateDir } from '../runtime/state.js';
-import { LABEL } from '../render/compose.js';
 import { judgeMesh, parseNodeStatus } from './bgp-status.js';
-import { adminKubeconfigPath, clusterLabels, names, type LocalCluster } from './local.js';
+import { adminKubeconfigPath, type ClusterHandle } from './cluster.js';
+import { inspectServices, judgeService, serviceLogs } from './node-ops.js';
 
 export interface Check {
   scope: string; // node name, or "cluster"
@@ -24,36 +25,25 @@ export interface Check {
   logs?: string[];
 }
 
-interface ContainerState {
-  Name: string;
-  Config?: { Image?: string };
-  State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string; Log?: { ExitCode: number; Output: string }[] } };
-}
-
-async function nodeChecks(docker: DockerEngine, plan: ClusterPlan, node: NodePlan, local: boolean): Promise<Check[]> {
-  const container = names.node(plan.cluster, node.name);
-  if (!local) {
-    return [{ scope: node.name, name: 'services', ok: true, skipped: true, detail: 'not a local node: run `docker compose ps` on the machine for per-service health' }];
+async function nodeChecks(provider: NodeProvider | undefined, plan: ClusterPlan, node: NodePlan): Promise<Check[]> {
+  if (!provider) {
+    return [{ scope: node.name, name: 'services', ok: true, skipped: true, detail: 'not a node k8s-img started: run `docker compose ps` on the machine for per-service health' }];
   }
-  const state = await docker.containerState(container);
-  if (!state?.running) {
-    return [{ scope: node.name, name: 'node', ok: false, detail: state ? 'node container stopped' : 'no node container (not a local cluster, or removed)', url: `docker://${container}` }];
-  }
-  const ids = node.services.map((s) => `k8s-img-${s.name}`);
-  const r = await docker.exec(container, ['docker', 'inspect', ...ids]);
-  const found = new Map<string, ContainerState>();
+  let host: NodeHost;
   try {
-    for (const c of JSON.parse(r.stdout || '[]') as ContainerState[]) found.set(c.Name.replace(/^\//, ''), c);
-  } catch {
-    /* reported per service below */
+    host = await provider.connect(node.name);
+  } catch (e) {
+    return [{ scope: node.name, name: 'node', ok: false, detail: (e as Error).message, url: provider.kind === 'local' ? `docker://${names.node(plan.cluster, node.name)}` : `ssh://${node.address}` }];
   }
+  const found = await inspectServices(host, node.services);
   const checks: Check[] = [];
   for (const s of node.services) {
-    const c = found.get(`k8s-img-${s.name}`);
-    checks.push(await serviceCheck(docker, container, node.name, s, c));
+    const { ok, detail } = judgeService(s, found.get(names.service(s.name)));
+    const base = { scope: node.name, name: s.name, ok, detail, ...(s.health ? { url: s.health.url } : {}) };
+    checks.push(ok ? base : { ...base, logs: await serviceLogs(host, s.name) });
   }
   checks.push(versionCheck(node, found));
-  if (plan.networking.calicoBackend === 'bgp') checks.push(await bgpCheck(docker, container, plan, node));
+  if (plan.networking.calicoBackend === 'bgp') checks.push(await bgpCheck(host, plan, node));
   return checks;
 }
 
@@ -62,7 +52,7 @@ export function versionCheck(node: NodePlan, found: Map<string, { Config?: { Ima
   const byTag = new Map<string, string[]>();
   const behind: string[] = [];
   for (const s of node.services.filter((x) => !x.oneshot)) {
-    const running = found.get(`k8s-img-${s.name}`)?.Config?.Image;
+    const running = found.get(names.service(s.name))?.Config?.Image;
     if (!running) continue;
     const tag = running.slice(running.lastIndexOf(':') + 1);
     byTag.set(tag, [...(byTag.get(tag) ?? []), s.name]);
@@ -73,34 +63,13 @@ export function versionCheck(node: NodePlan, found: Map<string, { Config?: { Ima
 }
 
 /** The tutorial's `calicoctl node status`, run in the node's calico-node container. */
-async function bgpCheck(docker: DockerEngine, container: string, plan: ClusterPlan, node: NodePlan): Promise<Check> {
-  const command = ['docker', 'exec', 'k8s-img-calico-node', 'calicoctl', 'node', 'status'];
-  const base = { scope: node.name, name: 'BGP peers', url: `docker exec k8s-img-calico-node calicoctl node status` };
-  const r = await docker.exec(container, command).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
+async function bgpCheck(host: NodeHost, plan: ClusterPlan, node: NodePlan): Promise<Check> {
+  const container = names.service('calico-node');
+  const base = { scope: node.name, name: 'BGP peers', url: `docker exec ${container} calicoctl node status` };
+  const r = await host.exec(['docker', 'exec', container, 'calicoctl', 'node', 'status']).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
   if (r.code !== 0) return { ...base, ok: false, detail: 'calicoctl node status failed', logs: `${r.stdout}${r.stderr}`.trim().split('\n').filter(Boolean) };
   const verdict = judgeMesh(plan, node, parseNodeStatus(r.stdout));
   return { ...base, ...verdict, ...(verdict.ok ? {} : { logs: r.stdout.trim().split('\n') }) };
-}
-
-async function serviceCheck(docker: DockerEngine, container: string, node: string, s: ServicePlan, c: ContainerState | undefined): Promise<Check> {
-  const base = { scope: node, name: s.name, ...(s.health ? { url: s.health.url } : {}) };
-  let ok: boolean;
-  let detail: string;
-  if (!c) {
-    ok = false;
-    detail = 'not created (docker compose up -d has not run?)';
-  } else if (s.oneshot) {
-    ok = !c.State.Running && c.State.ExitCode === 0 && c.State.Status === 'exited';
-    detail = c.State.Running ? 'running' : `exited ${c.State.ExitCode}`;
-  } else {
-    const health = c.State.Health;
-    const last = health?.Log?.at(-1)?.Output.trim().split('\n').at(-1) ?? '';
-    ok = c.State.Running && (!health || health.Status === 'healthy');
-    detail = `${c.State.Status}${health ? `, ${health.Status}` : ''}${last ? ` (${last})` : ''}`;
-  }
-  if (ok) return { ...base, ok, detail };
-  const logs = await docker.exec(container, ['docker', 'logs', '--tail', '8', `k8s-img-${s.name}`]).catch(() => undefined);
-  return { ...base, ok, detail, logs: `${logs?.stdout ?? ''}${logs?.stderr ?? ''}`.trim().split('\n').filter(Boolean) };
 }
 
 /** etcd's /health on each member's client URL, as `etcdctl endpoint health` does (with the apiserver's etcd client certificate). */
@@ -187,12 +156,14 @@ async function apiChecks(kube: KubeClient, plan: ClusterPlan): Promise<Check[]> 
   return checks;
 }
 
-export async function clusterStatus(cluster: LocalCluster, docker: DockerEngine): Promise<{ plan: ClusterPlan; checks: Check[] }> {
+/**
+ * `provider` reaches the nodes (local node containers, or machines over SSH); without
+ * one (machines set up by hand), only the cluster-level checks run.
+ */
+export async function clusterStatus(cluster: ClusterHandle, provider: NodeProvider | undefined): Promise<{ plan: ClusterPlan; checks: Check[] }> {
   const plan = planCluster(cluster.config);
   const checks: Check[] = [];
-  // A cluster deployed on real machines has no node containers here: only the API-level checks apply.
-  const local = (await docker.list(clusterLabels(plan.cluster))).some((c) => c.Labels[LABEL.component] === 'node');
-  for (const n of plan.nodes) checks.push(...(await nodeChecks(docker, plan, n, local)));
+  checks.push(...(await Promise.all(plan.nodes.map((n) => nodeChecks(provider, plan, n)))).flat());
   checks.push(...(await etcdChecks(plan, cluster.state)));
   const kubeconfig = adminKubeconfigPath(cluster.state);
   if (!existsSync(kubeconfig)) {

@@ -10,7 +10,7 @@ import { testImagePrograms, type TestProgram } from '../conformance/recipes.js';
 import { leftOutReason } from '../conformance/left-out-images.js';
 import { TEST_IMAGE_PATH, TEST_IMAGES_SUITE, TEST_ROOTFS, testImages, type TestImage, type TestRootfsId } from '../conformance/test-images.js';
 import { BuildError, K8sImgError } from '../errors.js';
-import { LABEL } from '../render/compose.js';
+import { LABEL } from '../plan/names.js';
 import { TemplateRenderer } from '../render/templates.js';
 import { BinaryCache } from '../runtime/bincache.js';
 import type { DockerEngine } from '../runtime/docker.js';

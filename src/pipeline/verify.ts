@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { ClusterError } from '../errors.js';
 import type { ClusterPlan } from '../plan/types.js';
-import { KubeClient, waitFor } from '../runtime/kube.js';
+import { KubeClient, readyNodes, waitFor } from '../runtime/kube.js';
 
 export interface VerifyResult {
   name: string;
@@ -86,8 +86,10 @@ export class Verifier {
   }
 
   async run(): Promise<VerifyResult[]> {
-    const workers = this.plan.nodes.filter((n) => n.roles.includes('worker'));
-    if (workers.length === 0) throw new ClusterError('no worker node: verify needs somewhere to run pods', 'give a node the worker role');
+    // Workers that are Ready: a cluster that lost a node must still pass on the others.
+    const ready = new Set(await readyNodes(this.kube));
+    const workers = this.plan.nodes.filter((n) => n.roles.includes('worker') && ready.has(n.name));
+    if (workers.length === 0) throw new ClusterError('no Ready worker node: verify needs somewhere to run pods', 'give a node the worker role, or see `k8s-img status` for why none is Ready');
     const a = workers[0]!;
     const b = workers[1] ?? a;
     const cross = a !== b;

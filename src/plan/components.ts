@@ -4,6 +4,7 @@
 import type { NodeContext } from './context.js';
 import type { FileSpec, ImageId, PortPlan, ServiceName, ServicePlan, VolumePlan } from './types.js';
 import { identities, kubeconfig, pki, secret } from './files.js';
+import { API_LB_HEALTH_PORT, API_LB_PORT, APISERVER_PORT } from './ports.js';
 
 export const PROBE = '/usr/local/bin/k8s-img-probe';
 /** Every service's own bundle folder is mounted here, read-only. */
@@ -21,6 +22,7 @@ export const agentConf = (name: string) => `${agentHome(name)}/conf`;
 const agentBin = (name: string, binary: string) => `${agentHome(name)}/bin/${binary}`;
 export const CONTAINERD_SOCKET = '/run/k8s-img/containerd/containerd.sock';
 export const REGISTRY_PORT = 5000;
+
 /** The registry's storage in the bundle of each node that serves it (written by `save`). */
 export const REGISTRY_STORAGE = 'registry-storage';
 /** containerd and its shims leave the service's cgroup for this one: restarting the service leaves pods running. */
@@ -114,7 +116,7 @@ function apiserverArgs(c: NodeContext): string[] {
   const args = [
     `--advertise-address=${c.node.address}`,
     '--bind-address=0.0.0.0',
-    '--secure-port=6443',
+    `--secure-port=${APISERVER_PORT}`,
     `--etcd-servers=${c.etcdEndpoints.join(',')}`,
     `--service-cluster-ip-range=${net.serviceCIDR}`,
     `--service-node-port-range=${net.nodePortRange}`,
@@ -308,7 +310,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
     runsOn: (c) => c.has('control-plane'),
     tmpfs: ['/var/run/kubernetes', '/tmp'],
     args: apiserverArgs,
-    ports: () => [port(6443, 'Kubernetes API (TLS)')],
+    ports: () => [port(APISERVER_PORT, 'Kubernetes API (TLS)')],
     volumes: () => [hostPath('/var/log/kubernetes')],
     files: (c) => [
       { path: 'audit-policy.yaml', mode: 0o600, template: 'audit-policy.yaml', data: {} },
@@ -339,7 +341,7 @@ export const COMPONENTS: readonly ComponentDef[] = [
           ]
         : []),
     ],
-    health: () => ({ url: 'https://127.0.0.1:6443/readyz' }),
+    health: () => ({ url: `https://127.0.0.1:${APISERVER_PORT}/readyz` }),
     dependsOn: [afterHostPrep, { service: 'etcd', condition: 'service_healthy' }],
     // With several etcd members a local member is healthy only once its peers on other
     // nodes are up: waiting for it here would block `docker compose up` on this node.
@@ -453,6 +455,22 @@ export const COMPONENTS: readonly ComponentDef[] = [
       ...(c.secure ? [secret('pki/registry.crt', 'registry.crt'), secret('pki/registry.key', 'registry.key')] : []),
     ],
     health: (c) => ({ url: `${c.secure ? 'https' : 'http'}://127.0.0.1:${REGISTRY_PORT}/v2/` }),
+  },
+  {
+    name: 'api-lb',
+    image: 'api-lb',
+    summary: 'the node\'s API endpoint: 127.0.0.1:6444, balanced over the ready control planes',
+    runsOn: everyNode,
+    args: (c) => [
+      `-listen=127.0.0.1:${API_LB_PORT}`,
+      `-health=127.0.0.1:${API_LB_HEALTH_PORT}`,
+      ...c.controlPlanes.map((n) => `-backend=${n.address}:${APISERVER_PORT}`),
+      // Simple mode's apiserver signs its own certificate: nothing to check it against.
+      ...(c.secure ? [`-ca=${CONF}/ca.crt`] : []),
+    ],
+    ports: () => [port(API_LB_PORT, 'Kubernetes API, every control plane', '127.0.0.1'), port(API_LB_HEALTH_PORT, 'health', '127.0.0.1')],
+    files: (c) => (c.secure ? [secret('ca.crt', 'ca.crt')] : []),
+    health: () => ({ url: `http://127.0.0.1:${API_LB_HEALTH_PORT}/healthz` }),
   },
   {
     name: 'containerd',

@@ -3,6 +3,7 @@ import type { ResolvedConfig } from '../config/defaults.js';
 import type { NodeConfig, Role } from '../config/schema.js';
 import type { SupportedRelease } from '../config/versions.js';
 import { nth, parseCidr } from '../config/net.js';
+import { API_LB_PORT, APISERVER_PORT } from './ports.js';
 import type { ImageId } from './types.js';
 
 export interface ClusterFacts {
@@ -12,8 +13,10 @@ export interface ClusterFacts {
   images: Record<ImageId, string>;
   controlPlanes: NodeConfig[];
   etcdMembers: NodeConfig[];
-  /** What kubeconfigs point at: the first control-plane node (no load balancer). */
+  /** The first control plane's apiserver: where the admin kubeconfig points. */
   apiServerURL: string;
+  /** Where node components reach the API: the node's own api-lb, over every control plane. */
+  nodeAPIEndpoint: string;
   etcdEndpoints: string[];
   kubernetesServiceIP: string;
 }
@@ -37,7 +40,8 @@ export function clusterFacts(config: ResolvedConfig, release: SupportedRelease, 
     images,
     controlPlanes,
     etcdMembers,
-    apiServerURL: `https://${controlPlanes[0]!.address}:6443`,
+    apiServerURL: `https://${controlPlanes[0]!.address}:${APISERVER_PORT}`,
+    nodeAPIEndpoint: `https://127.0.0.1:${API_LB_PORT}`,
     etcdEndpoints: etcdMembers.map((m) => `${scheme}://${m.address}:2379`),
     kubernetesServiceIP: nth(parseCidr(config.networking.serviceCIDR)!, 1),
   };

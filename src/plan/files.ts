@@ -1,4 +1,5 @@
 // Helpers for the files a component takes from its bundle folder.
+import { APISERVER_PORT } from './ports.js';
 import type { NodeContext } from './context.js';
 import type { FileSpec } from './types.js';
 
@@ -38,7 +39,8 @@ export function identities(nodes: string[]): Identity[] {
 
 /**
  * A kubeconfig plus (in secure mode) the client certificate it names.
- * Control-plane components talk to their own node's apiserver; the rest to the first control plane.
+ * Control-plane components talk to their own node's apiserver; the rest to the node's
+ * api-lb, which reaches every control plane (so losing one leaves the node connected).
  */
 export function kubeconfig(c: NodeContext, path: string, user: string, pkiDir = '/etc/kubernetes/pki'): FileSpec[] {
   const local = ['controller-manager', 'scheduler', 'admin'].includes(user) && c.has('control-plane');
@@ -50,7 +52,7 @@ export function kubeconfig(c: NodeContext, path: string, user: string, pkiDir = 
     template: 'kubeconfig.yaml',
     data: {
       cluster: c.config.name,
-      server: local ? `https://${c.node.address}:6443` : c.apiServerURL,
+      server: local ? `https://${c.node.address}:${APISERVER_PORT}` : c.nodeAPIEndpoint,
       user,
       secure: c.secure,
       token: c.secure ? '' : { $secret: `token-${cred}` },

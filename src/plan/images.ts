@@ -15,6 +15,7 @@ export type BinaryName =
   | 'pause'
   | 'k8s-img-probe'
   | 'k8s-img-workload'
+  | 'k8s-img-api-lb'
   // `k8s-img cis` only: kube-bench and the benchmark's control files it runs.
   | 'kube-bench'
   | 'jq'
@@ -208,6 +209,17 @@ export const IMAGES: Record<ImageId, ImageDef> = {
     versionCommand: ['/pause', '-v'],
     expectVersion: (v) => `pause.c v${v.pause}`,
     description: 'the pod sandbox',
+  },
+  'api-lb': {
+    tag: k8s,
+    base: 'scratch',
+    layout: bin('k8s-img-api-lb', 'k8s-img-probe'),
+    user: '65532',
+    entrypoint: [`${BIN}/k8s-img-api-lb`],
+    wraps: ['k8s-img-api-lb'],
+    versionCommand: [`${BIN}/k8s-img-api-lb`, '-version'],
+    expectVersion: () => 'k8s-img-api-lb',
+    description: 'the node-local Kubernetes API endpoint: a TCP load balancer over every control plane',
   },
   workload: {
     tag: k8s,

@@ -68,7 +68,7 @@ export function planCluster(config: ResolvedConfig): ClusterPlan {
       mtu: config.networking.calico.mtu,
       asNumber: config.networking.calico.asNumber,
     },
-    apiServer: { url: facts.apiServerURL, addresses: facts.controlPlanes.map((n) => n.address) },
+    apiServer: { url: facts.apiServerURL, nodeEndpoint: facts.nodeAPIEndpoint, addresses: facts.controlPlanes.map((n) => n.address) },
     etcd: { members: facts.etcdMembers.map((m) => ({ name: m.name, address: m.address })), endpoints: facts.etcdEndpoints },
     registry: {
       nodes: facts.controlPlanes.map((n) => n.name),

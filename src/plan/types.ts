@@ -21,6 +21,7 @@ export const IMAGE_IDS = [
   'coredns',
   'pause',
   'workload',
+  'api-lb',
 ] as const;
 export type ImageId = (typeof IMAGE_IDS)[number];
 
@@ -37,7 +38,8 @@ export type ServiceName =
   | 'kubelet'
   | 'kube-proxy'
   | 'calico-node'
-  | 'calico-kube-controllers';
+  | 'calico-kube-controllers'
+  | 'api-lb';
 
 export interface PortPlan {
   port: number;
@@ -123,7 +125,8 @@ export interface ClusterPlan {
     /** The AS of every node's BIRD (bgp backend). */
     asNumber: number;
   };
-  apiServer: { url: string; addresses: string[] };
+  /** url: the first control plane (admin kubeconfig); nodeEndpoint: every node's api-lb, over all `addresses`. */
+  apiServer: { url: string; nodeEndpoint: string; addresses: string[] };
   etcd: { members: { name: string; address: string }[]; endpoints: string[] };
   /**
    * The cluster's registry: a read-only copy on every control-plane node, the only place

@@ -1,20 +1,7 @@
 // NodePlan → Compose Specification document (compose.yaml). Pure.
 import YAML from 'yaml';
+import { LABEL, names } from '../plan/names.js';
 import type { ClusterPlan, NodePlan, ServicePlan } from '../plan/types.js';
-
-export const LABEL = {
-  managed: 'io.k8s-img.managed',
-  cluster: 'io.k8s-img.cluster',
-  node: 'io.k8s-img.node',
-  role: 'io.k8s-img.role',
-  component: 'io.k8s-img.component',
-  /** Hash of the service's files: when they change, `docker compose up -d` recreates the service. */
-  configHash: 'io.k8s-img.config-hash',
-} as const;
-
-export function projectName(plan: ClusterPlan): string {
-  return `k8s-img-${plan.cluster}`;
-}
 
 const seconds = (n: number) => `${n}s`;
 
@@ -22,7 +9,7 @@ function service(plan: ClusterPlan, node: NodePlan, s: ServicePlan, configHash: 
   const p = s.privileges;
   const out: Record<string, unknown> = {
     image: s.image,
-    container_name: `k8s-img-${s.name}`,
+    container_name: names.service(s.name),
     pull_policy: 'never',
     network_mode: 'host',
     restart: s.restart,
@@ -75,7 +62,7 @@ function service(plan: ClusterPlan, node: NodePlan, s: ServicePlan, configHash: 
 /** The compose document as an object (validated against the Compose Specification in tests). */
 export function composeDocument(plan: ClusterPlan, node: NodePlan, configHashes: Record<string, string> = {}): Record<string, unknown> {
   return {
-    name: projectName(plan),
+    name: names.project(plan.cluster),
     services: Object.fromEntries(node.services.map((s) => [s.name, service(plan, node, s, s.files.length > 0 ? configHashes[s.name] : undefined)])),
   };
 }

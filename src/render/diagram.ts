@@ -34,7 +34,7 @@ export function renderDiagram(plan: ClusterPlan): string {
   const net = plan.networking;
   const out = [
     `cluster ${plan.cluster} — Kubernetes v${plan.versions.kubernetes}, ${plan.mode} mode, Calico ${plan.versions.calico.release} (${net.calicoBackend === 'bgp' ? `BGP mesh, AS ${net.asNumber}` : net.calicoBackend}, MTU ${net.mtu})`,
-    `API ${plan.apiServer.url}   etcd ${plan.etcd.members.map((m) => `${m.name}@${m.address}`).join(', ')}`,
+    `API ${plan.apiServer.url}, on every node ${plan.apiServer.nodeEndpoint} (api-lb over ${plan.apiServer.addresses.length} control plane${plan.apiServer.addresses.length === 1 ? '' : 's'})   etcd ${plan.etcd.members.map((m) => `${m.name}@${m.address}`).join(', ')}`,
     `pods ${net.podCIDR}   services ${net.serviceCIDR}   DNS ${net.clusterDNS} (${net.dnsDomain})   NodePorts ${net.nodePortRange}`,
     `registry ${plan.registry.endpoints.join(', ')} (read-only; every pod image, for every registry name)`,
     '',

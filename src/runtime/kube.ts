@@ -7,6 +7,8 @@ import { ClusterError } from '../errors.js';
 
 export interface KubeCredentials {
   server: string;
+  /** Other apiservers of the cluster (HA): tried in turn when the current one does not answer. */
+  alternates?: string[];
   ca?: string;
   insecure?: boolean;
   token?: string;
@@ -35,10 +37,13 @@ export function credentialsFromKubeconfig(path: string): KubeCredentials {
   };
   const ctx = kc.contexts.find((c) => c.name === kc['current-context'])!.context;
   const cluster = kc.clusters.find((c) => c.name === ctx.cluster)!.cluster;
+  // k8s-img's admin kubeconfig lists the cluster's other control planes as `<cluster>-via-<node>`.
+  const alternates = kc.clusters.filter((c) => c.name.startsWith(`${ctx.cluster}-via-`)).map((c) => String(c.cluster.server));
   const user = kc.users.find((u) => u.name === ctx.user)!.user ?? {};
   const data = (inline?: string, file?: string) => (inline ? b64(inline) : file ? readFileSync(file, 'utf8') : undefined);
   return {
     server: String(cluster.server),
+    alternates,
     insecure: cluster['insecure-skip-tls-verify'] === true,
     ca: data(cluster['certificate-authority-data'] as string, cluster['certificate-authority'] as string),
     token: user.token,
@@ -49,10 +54,11 @@ export function credentialsFromKubeconfig(path: string): KubeCredentials {
 
 export class KubeClient {
   private readonly agent: Agent;
-  private readonly url: URL;
+  private readonly servers: URL[];
+  private current = 0;
 
   constructor(private readonly creds: KubeCredentials) {
-    this.url = new URL(creds.server);
+    this.servers = [...new Set([creds.server, ...(creds.alternates ?? [])])].map((s) => new URL(s));
     this.agent = new Agent({
       keepAlive: true,
       maxSockets: 8,
@@ -62,14 +68,36 @@ export class KubeClient {
     });
   }
 
-  /** One request; JSON in and out. 404 → undefined when `allow404`. */
+  /** The apiserver requests go to now. */
+  get server(): string {
+    return this.servers[this.current]!.origin;
+  }
+
+  /**
+   * One request; JSON in and out. When the apiserver does not answer at all (refused,
+   * unreachable, timed out), the next one of the cluster is tried and kept.
+   */
   async raw(method: string, path: string, body?: unknown, opts: { contentType?: string; timeoutMs?: number } = {}): Promise<{ status: number; text: string; warning?: string }> {
+    let lastError: unknown;
+    for (let tried = 0; tried < this.servers.length; tried++) {
+      const at = this.current;
+      try {
+        return await this.once(this.servers[at]!, method, path, body, opts);
+      } catch (e) {
+        lastError = e;
+        if (this.current === at) this.current = (at + 1) % this.servers.length;
+      }
+    }
+    throw lastError;
+  }
+
+  private once(url: URL, method: string, path: string, body: unknown, opts: { contentType?: string; timeoutMs?: number }): Promise<{ status: number; text: string; warning?: string }> {
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = request(
         {
-          hostname: this.url.hostname,
-          port: this.url.port || 443,
+          hostname: url.hostname,
+          port: url.port || 443,
           path,
           method,
           agent: this.agent,
@@ -144,6 +172,12 @@ export class KubeClient {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** Names of the nodes whose Ready condition is True. */
+export async function readyNodes(kube: KubeClient): Promise<string[]> {
+  const list = await kube.get<{ items: { metadata: { name: string }; status: { conditions?: { type: string; status: string }[] } }[] }>('/api/v1/nodes');
+  return list.items.filter((n) => n.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata.name);
 }
 
 /** Polls `check` until it returns a value (not undefined) or the deadline passes. */

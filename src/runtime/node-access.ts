@@ -1,23 +1,9 @@
-// What day-two operations (etcd snapshots, restores, upgrades) need of a node: run
-// argv there, put a tar there, get a tar back. The shape of the NodeProvider's
-// NodeHost plus getTar, so SSH machines plug in with one implementation more.
-import type { BundleTarget } from './bundle-sync.js';
+// What day-two operations (etcd snapshots, restores, upgrades) need of a node: the
+// NodeProvider's NodeHost (run argv, put a tar) plus getting a tar back (the snapshot).
+import type { NodeHost } from '../providers/types.js';
 import type { DockerEngine } from './docker.js';
 
-export interface ExecResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export interface NodeAccess extends BundleTarget {
-  readonly node: string;
-  /** For messages: how the node is reached. */
-  readonly where: string;
-  /** Where the node keeps its bundle (the Compose project folder). */
-  readonly bundleDir: string;
-  /** Runs argv on the node (no shell); `stdinFile` is a local file fed to its stdin. */
-  exec(argv: string[], dir?: string, stdinFile?: string): Promise<ExecResult>;
+export interface NodeAccess extends NodeHost {
   /** A tar stream holding `path` on the node (its last path element at the root). */
   getTar(path: string): Promise<NodeJS.ReadableStream>;
 }
@@ -31,5 +17,6 @@ export function containerAccess(docker: DockerEngine, node: string, container: s
     exec: (argv, dir, stdinFile) => docker.exec(container, argv, { ...(dir ? { workdir: dir } : {}), ...(stdinFile ? { stdinFile } : {}) }),
     putTar: (stream, dir) => docker.putArchive(container, stream, dir),
     getTar: (path) => docker.getArchive(container, path),
+    close: () => {},
   };
 }

@@ -10,10 +10,12 @@ import { adminKubeconfigPath, clusterLabels, names, openLocalCluster } from '../
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../../src/runtime/kube.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { runCli } from '../helpers/cli.js';
-import { ensureImages, fixtureConfig, tutorialNodes, writeTestCluster } from './harness.js';
+import { IT_IMAGES, ensureImages, fixtureConfig, testName, testNet, tutorialNodes, writeTestCluster } from './harness.js';
 
-const NAME = 'itsecure';
-const configPath = writeTestCluster(NAME, tutorialNodes('192.168.240'));
+const NAME = testName('secure');
+const NET = testNet(0);
+const configPath = writeTestCluster(NAME, tutorialNodes(NET));
+const WORKLOAD = `${IT_IMAGES}/workload:v1.37.2`;
 const docker = new DockerEngine();
 let kube: KubeClient;
 const cli = (...args: string[]) => runCli([...args, '-c', configPath], { timeoutMs: 900_000 });
@@ -46,7 +48,7 @@ describe('local cluster, secure mode', () => {
   it('k8s-img up brings three nodes to Ready with CoreDNS', () => {
     const r = cli('up');
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    assert.match(r.stdout, /Cluster "itsecure" is up \(secure mode\): 3 nodes Ready \(sm1, sw1, sw2\), CoreDNS ready/);
+    assert.match(r.stdout, new RegExp(`Cluster "${NAME}" is up \\(secure mode\\): 3 nodes Ready \\(sm1, sw1, sw2\\), CoreDNS ready`));
     const { state } = openLocalCluster(configPath);
     kube = new KubeClient(credentialsFromKubeconfig(adminKubeconfigPath(state)));
   });
@@ -100,7 +102,7 @@ describe('the cluster registry', () => {
     assert.doesNotMatch(message, /lookup |dial tcp/, message);
     // The question reached the cluster's registry, from sw2's containerd, as a mirror of registry.k8s.io.
     const logs = await inNode('sm1', ['docker', 'logs', 'k8s-img-registry']);
-    assert.match(`${logs.stdout}${logs.stderr}`, /192\.168\.240\.208 .*"HEAD \/v2\/k8s-img-never-built\/manifests\/1\.0\?ns=registry\.k8s\.io HTTP\/1\.1" 404/);
+    assert.match(`${logs.stdout}${logs.stderr}`, new RegExp(`${NET.replace(/\./g, '\\.')}\\.208 .*"HEAD /v2/k8s-img-never-built/manifests/1\\.0\\?ns=registry\\.k8s\\.io HTTP/1\\.1" 404`));
     await kube.delete('/api/v1/namespaces/default/pods/not-built?gracePeriodSeconds=0');
   });
 
@@ -108,7 +110,7 @@ describe('the cluster registry', () => {
     const { state } = openLocalCluster(configPath);
     const ask = (method: string, path: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = request({ host: '192.168.240.206', port: 5000, path, method, ca: state.read('ca.crt')!, timeout: 5000 }, (res) => {
+        const req = request({ host: `${NET}.206`, port: 5000, path, method, ca: state.read('ca.crt')!, timeout: 5000 }, (res) => {
           let body = '';
           res.on('data', (c: Buffer) => (body += c.toString()));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -118,8 +120,8 @@ describe('the cluster registry', () => {
       });
     const catalog = await ask('GET', '/v2/_catalog');
     assert.equal(catalog.status, 200);
-    assert.deepEqual(JSON.parse(catalog.body).repositories, ['k8s-img/coredns', 'k8s-img/pause', 'k8s-img/workload']);
-    assert.equal((await ask('POST', '/v2/k8s-img/pause/blobs/uploads/')).status, 405, 'read-only: nothing can be pushed');
+    assert.deepEqual(JSON.parse(catalog.body).repositories, ['coredns', 'pause', 'workload'].map((i) => `${IT_IMAGES}/${i}`));
+    assert.equal((await ask('POST', `/v2/${IT_IMAGES}/pause/blobs/uploads/`)).status, 405, 'read-only: nothing can be pushed');
   });
 });
 
@@ -141,7 +143,7 @@ describe('recovery', () => {
   it('containerd restarted on sw1: its pods keep running, not restarted', async () => {
     await kube.create('/api/v1/namespaces/default/pods', {
       metadata: { name: 'outlives-containerd' },
-      spec: { nodeName: 'sw1', containers: [{ name: 'w', image: 'k8s-img/workload:v1.37.2', args: ['serve'] }], terminationGracePeriodSeconds: 1 },
+      spec: { nodeName: 'sw1', containers: [{ name: 'w', image: WORKLOAD, args: ['serve'] }], terminationGracePeriodSeconds: 1 },
     });
     type P = { status: { containerStatuses?: { ready: boolean; restartCount: number; containerID?: string }[] } };
     const id = await waitFor('pod ready', 120_000, async () => {
@@ -161,7 +163,7 @@ describe('recovery', () => {
     assert.equal(killed.code, 0, killed.stderr);
     const pod = {
       metadata: { name: 'after-scheduler' },
-      spec: { containers: [{ name: 'w', image: 'k8s-img/workload:v1.37.2', imagePullPolicy: 'Always', args: ['serve'] }], terminationGracePeriodSeconds: 1 },
+      spec: { containers: [{ name: 'w', image: WORKLOAD, imagePullPolicy: 'Always', args: ['serve'] }], terminationGracePeriodSeconds: 1 },
     };
     await kube.create('/api/v1/namespaces/default/pods', pod);
     const scheduled = await waitFor('pod scheduled and running', 180_000, async () => {
@@ -175,7 +177,7 @@ describe('recovery', () => {
   it('a restarted worker node comes back Ready and its pods run again', async () => {
     await kube.create('/api/v1/namespaces/default/pods', {
       metadata: { name: 'on-sw2' },
-      spec: { nodeName: 'sw2', containers: [{ name: 'w', image: 'k8s-img/workload:v1.37.2', imagePullPolicy: 'IfNotPresent', args: ['serve'] }], terminationGracePeriodSeconds: 1 },
+      spec: { nodeName: 'sw2', containers: [{ name: 'w', image: WORKLOAD, imagePullPolicy: 'IfNotPresent', args: ['serve'] }], terminationGracePeriodSeconds: 1 },
     });
     const running = () =>
       kube.get<{ status: { phase: string; containerStatuses?: { ready: boolean; restartCount: number; containerID?: string }[] } }>('/api/v1/namespaces/default/pods/on-sw2');
@@ -201,7 +203,7 @@ describe('recovery', () => {
 });
 
 describe('security (secure mode)', () => {
-  const api = 'https://192.168.240.206:6443';
+  const api = `https://${NET}.206:6443`;
 
   function anonymous(url: string): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -221,12 +223,12 @@ describe('security (secure mode)', () => {
   });
 
   it('the kubelet API refuses a request without a client certificate', async () => {
-    assert.equal(await anonymous('https://192.168.240.207:10250/pods'), 401);
+    assert.equal(await anonymous(`https://${NET}.207:10250/pods`), 401);
   });
 
   it('etcd refuses a client without a certificate', async () => {
     const err = await new Promise<string>((resolve) => {
-      const s = connect({ host: '192.168.240.207', port: 2379, rejectUnauthorized: false }, () => {
+      const s = connect({ host: `${NET}.207`, port: 2379, rejectUnauthorized: false }, () => {
         s.write('GET /version HTTP/1.0\r\n\r\n');
       });
       s.on('data', (d) => resolve(`answered: ${d.toString().split('\n')[0]}`));

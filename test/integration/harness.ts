@@ -16,10 +16,32 @@ import { readFixture } from '../helpers/fixtures.js';
  * Labels of the suites' throw-away containers: a test label and a cluster of their own,
  * which also overrides a cluster label the image may carry (never the default "local").
  */
-export const TEST_LABELS = { 'io.k8s-img.managed': 'true', 'io.k8s-img.test': 'true', 'io.k8s-img.cluster': 'k8s-img-it-images' };
+export const TEST_LABELS = { 'io.k8s-img.managed': 'true', 'io.k8s-img.test': 'true', 'io.k8s-img.cluster': `k8s-img-${process.env.K8S_IMG_IT_NAME ?? 'it'}-images` };
+
+/**
+ * Engineers who share one machine run the suites side by side, each on their own /24s,
+ * cluster names and image tags: K8S_IMG_IT_NETS="230,231,232,233" (the third octets
+ * the suites use, in order), K8S_IMG_IT_NAME="it9" (cluster names start with it),
+ * K8S_IMG_IT_IMAGES="it9" (image prefix). CI leaves them unset.
+ */
+const NETS = (process.env.K8S_IMG_IT_NETS ?? '240,241,242,243').split(',').map((n) => Number(n.trim()));
+export const IT_IMAGES = process.env.K8S_IMG_IT_IMAGES ?? process.env.K8S_IMG_TEST_PREFIX ?? 'k8s-img';
+
+/** The first three octets of the suite's `i`-th node network, e.g. "192.168.240". */
+export function testNet(i: number): string {
+  const octet = NETS[i];
+  if (octet === undefined || !Number.isInteger(octet)) throw new Error(`K8S_IMG_IT_NETS names no network number ${i}`);
+  return `192.168.${octet}`;
+}
+
+/** A suite's cluster name: "it" + what it tests, or K8S_IMG_IT_NAME + it. */
+export function testName(what: string): string {
+  return `${process.env.K8S_IMG_IT_NAME ?? 'it'}${what}`;
+}
 
 export function fixtureConfig(name: string): ResolvedConfig {
-  return parseClusterConfig(readFixture(join('valid', name)), name).config;
+  const config = parseClusterConfig(readFixture(join('valid', name)), name).config;
+  return { ...config, images: { ...config.images, prefix: IT_IMAGES } };
 }
 
 let built: Promise<Artifacts> | undefined;
@@ -42,6 +64,6 @@ export function tutorialNodes(net: string): string {
 export function writeTestCluster(name: string, nodes: string, extra = ''): string {
   const dir = mkdtempSync(join(tmpdir(), `k8s-img-${name}-`));
   const path = join(dir, 'cluster.yaml');
-  writeFileSync(path, `apiVersion: k8s-img/v1alpha1\nkind: Cluster\nname: ${name}\nnodes:\n${nodes}${extra}`);
+  writeFileSync(path, `apiVersion: k8s-img/v1alpha1\nkind: Cluster\nname: ${name}\nnodes:\n${nodes}${extra}images: { prefix: ${IT_IMAGES} }\n`);
   return path;
 }

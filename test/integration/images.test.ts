@@ -36,7 +36,7 @@ before(async () => {
 after(async () => {
   for (const c of started) await c.stop({ remove: true, removeVolumes: true }).catch(() => undefined);
   // One-shot containers have already exited, and stop() does not remove those: remove by label.
-  await docker.removeLabelled({ 'io.k8s-img.test': 'true' });
+  await docker.removeLabelled(TEST_LABELS);
 });
 
 describe('every image starts and reports the expected version', () => {

@@ -8,14 +8,15 @@ import { after, before, describe, it } from 'node:test';
 import { clusterLabels } from '../../src/pipeline/local.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { runCli } from '../helpers/cli.js';
-import { ensureImages, fixtureConfig, writeTestCluster } from './harness.js';
+import { ensureImages, fixtureConfig, testName, testNet, writeTestCluster } from './harness.js';
 
-const NAME = 'itsimple';
+const NAME = testName('simple');
+const NET = testNet(1);
 const configPath = writeTestCluster(
   NAME,
-  `  - { name: m1, address: 192.168.241.10, roles: [control-plane, etcd, worker] }
-  - { name: m2, address: 192.168.241.11, roles: [control-plane, etcd, worker] }
-  - { name: m3, address: 192.168.241.12, roles: [control-plane, etcd, worker] }
+  `  - { name: m1, address: ${NET}.10, roles: [control-plane, etcd, worker] }
+  - { name: m2, address: ${NET}.11, roles: [control-plane, etcd, worker] }
+  - { name: m3, address: ${NET}.12, roles: [control-plane, etcd, worker] }
 `,
   'security: { mode: simple }\n',
 );
@@ -47,7 +48,7 @@ describe('local cluster, simple mode', () => {
 
   it('anonymous requests are authorized, as in the tutorial', async () => {
     const status = await new Promise<number>((resolve, reject) => {
-      request('https://192.168.241.10:6443/api/v1/namespaces/kube-system/pods', { rejectUnauthorized: false }, (res) => {
+      request(`https://${NET}.10:6443/api/v1/namespaces/kube-system/pods`, { rejectUnauthorized: false }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       }).on('error', reject).end();

@@ -165,7 +165,7 @@ describe('fuzzing the CLI', () => {
         // What was written holds only the keys an import makes, and is valid.
         const written = YAML.parse(readFileSync(join(dir, 'cluster.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
         assert.deepEqual(Object.keys(written.binaries!).sort(), ['dir', 'source']);
-        assert.deepEqual(Object.keys(written).sort(), ['apiVersion', 'binaries', 'images', 'kind', 'name', 'networking', 'nodes', 'security']);
+        assert.deepEqual(Object.keys(written).sort(), ['apiVersion', 'binaries', 'images', 'kind', 'name', 'networking', 'nodes', 'security', 'ssh']);
         const [v] = await timed(['validate'], dir);
         assert.equal(v.code, 0, v.stderr);
       }),

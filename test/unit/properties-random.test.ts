@@ -77,9 +77,10 @@ function check(plan: ClusterPlan, c: ClusterConfig): void {
         for (const ip of kc.clusterDNS) assert.ok(contains(svc, parseIPv4(ip)!), `${node}: cluster DNS ${ip} outside ${net.serviceCIDR}`);
       }
       if (f.path.endsWith('kubeconfig')) {
+        // The node's own control plane, or the node's api-lb (which spreads over all of them).
         const server: string = YAML.parse(f.content).clusters[0].cluster.server;
         const host = new URL(server).hostname;
-        assert.ok(controlPlaneAddresses.includes(host), `${node}/${f.path} points at ${server}, not a control-plane node`);
+        assert.ok(controlPlaneAddresses.includes(host) || server === 'https://127.0.0.1:6444', `${node}/${f.path} points at ${server}, neither a control plane nor the node's api-lb`);
       }
       if (f.path === 'compose.yaml') assert.deepEqual(validate(YAML.parse(f.content)), [], `${node}/compose.yaml`);
       if (f.path.endsWith('.conflist')) assert.equal(JSON.parse(f.content).plugins[0].mtu, net.calico.mtu);
@@ -90,6 +91,12 @@ function check(plan: ClusterPlan, c: ClusterConfig): void {
       }
     }
   }
+
+  for (const lb of find('api-lb')) {
+    const backends = lb.command.filter((a) => a.startsWith('-backend=')).map((a) => a.slice('-backend='.length));
+    assert.deepEqual(backends.sort(), controlPlaneAddresses.map((a) => `${a}:6443`).sort(), 'api-lb spreads over every control plane');
+  }
+  assert.equal(find('api-lb').length, plan.nodes.length, 'every node runs api-lb');
 
   const mayBePrivileged = new Set(['containerd', 'kubelet', 'kube-proxy', 'calico-node', 'host-prep']);
   for (const { s } of services) {

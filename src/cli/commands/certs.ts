@@ -1,6 +1,6 @@
 import { ClusterError } from '../../errors.js';
 import { checkCerts, formatCertTable, renewLeaves } from '../../pipeline/certs.js';
-import { openLocalCluster } from '../../pipeline/local.js';
+import { openLocalCluster } from '../../pipeline/cluster.js';
 import { verifyState } from '../../pipeline/state-check.js';
 import { planCluster } from '../../plan/plan.js';
 import type { CliIO } from '../io.js';

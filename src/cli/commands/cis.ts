@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { ClusterError } from '../../errors.js';
 import { failures, formatCisReport } from '../../pipeline/cis-report.js';
-import { runCis } from '../../pipeline/cis.js';
+import { runCis, type CisResult } from '../../pipeline/cis.js';
 import { protectedPaths } from '../../pipeline/generate.js';
-import { openLocalCluster } from '../../pipeline/local.js';
+import { openAnyCluster, providerFor } from '../../pipeline/cluster.js';
 import { ConsoleReporter } from '../../pipeline/progress.js';
 import { DockerEngine } from '../../runtime/docker.js';
 import { replaceTree, type TreeFile } from '../../runtime/files.js';
@@ -12,13 +12,20 @@ import type { CliIO } from '../io.js';
 
 const REPORTS = ['report.txt', 'report.json'];
 
-export async function run(args: { config?: string; out?: string; json: boolean }, io: CliIO): Promise<void> {
-  const cluster = openLocalCluster(args.config);
+export async function run(args: { config?: string; out?: string; json: boolean; knownHosts?: string }, io: CliIO): Promise<void> {
+  const { cluster, record } = openAnyCluster(args.config);
   // The output folder is checked before any work: ours (a previous `cis -o`) or refused.
   const out = args.out === undefined ? undefined : checkOutputDir(args.out, protectedPaths(cluster.configPath, cluster.state), { kind: CIS_FOLDER });
   const docker = new DockerEngine();
-  await docker.ping();
-  const { report, outputs } = await runCis(cluster, docker, new ConsoleReporter(io.stderr));
+  if (record?.provider !== 'ssh') await docker.ping();
+  const provider = await providerFor(cluster, record, docker, { ...(args.knownHosts ? { knownHosts: args.knownHosts } : {}) });
+  let result: CisResult;
+  try {
+    result = await runCis(cluster, provider, new ConsoleReporter(io.stderr));
+  } finally {
+    provider?.close();
+  }
+  const { report, outputs } = result;
   const text = formatCisReport(report);
   io.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : text);
   if (out) {

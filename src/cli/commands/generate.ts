@@ -1,5 +1,5 @@
 import { protectedPaths, renderVerified, writeBundles } from '../../pipeline/generate.js';
-import { adminKubeconfigPath } from '../../pipeline/local.js';
+import { adminKubeconfigPath } from '../../pipeline/cluster.js';
 import { adminKubeconfig } from '../../runtime/admin-kubeconfig.js';
 import { readClusterConfig } from '../../runtime/config-file.js';
 import { writeFileAtomic } from '../../runtime/files.js';

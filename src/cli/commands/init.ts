@@ -32,9 +32,11 @@ export function run(args: Args, io: CliIO): void {
   const existing = lstatOrUndefined(args.out);
   if (existing && !existing.isFile()) throw new HostError(`${args.out} is not a regular file; init writes a file`, 'pass -o FILE, e.g. -o cluster.yaml');
   if (existing && !args.force) throw new UsageError(`${args.out} already exists`, 'pass --force to overwrite it, or -o another file');
-  const config = args.fromProperties
+  const imported = args.fromProperties
     ? importProperties(args.fromProperties.map((f) => ({ name: basename(f), text: readInputFile(f, { hint: "pass the tutorial's config.properties files, one per node" }) })), args.name)
     : { ...TUTORIAL_TOPOLOGY, name: args.name };
+  // Ready for `k8s-img deploy` as root; `k8s-img up` ignores it.
+  const config: ClusterConfig = { ...imported, ssh: imported.ssh ?? { user: 'root' } };
   writeFileAtomic(args.out, starterYaml(config, args.out));
   io.stdout.write(`wrote ${args.out} (${config.nodes.length} nodes); next: k8s-img plan -c ${args.out}\n`);
 }

@@ -1,12 +1,12 @@
 import { ClusterError } from '../../errors.js';
-import { adminKubeconfigPath, openLocalCluster } from '../../pipeline/local.js';
+import { adminKubeconfigPath, openAnyCluster } from '../../pipeline/cluster.js';
 import { Verifier, formatResult } from '../../pipeline/verify.js';
 import { planCluster } from '../../plan/plan.js';
 import { KubeClient, credentialsFromKubeconfig } from '../../runtime/kube.js';
 import type { CliIO } from '../io.js';
 
 export async function run(args: { config?: string }, io: CliIO): Promise<void> {
-  const cluster = openLocalCluster(args.config);
+  const { cluster } = openAnyCluster(args.config);
   const plan = planCluster(cluster.config);
   const kube = new KubeClient(credentialsFromKubeconfig(adminKubeconfigPath(cluster.state)));
   const started = Date.now();

@@ -1,0 +1,3 @@
+module k8s-img.local/api-lb
+
+go 1.24
