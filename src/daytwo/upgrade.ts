@@ -8,6 +8,7 @@ import { ClusterError, UsageError } from '../errors.js';
 import { fetchAndBuild } from '../pipeline/artifacts.js';
 import { renderVerified, writeBundles } from '../pipeline/generate.js';
 import { adminKubeconfigPath, bundlesDir, openLocalCluster, type LocalCluster } from '../pipeline/local.js';
+import { drainNode } from '../pipeline/drain.js';
 import { loadNodeImages, syncNodeBundle } from '../pipeline/node-ops.js';
 import type { Reporter } from '../pipeline/progress.js';
 import { saveNodeArchives } from '../pipeline/save.js';
@@ -21,11 +22,14 @@ import { withFsErrors } from '../runtime/fs-errors.js';
 import { defaultIssuers } from '../runtime/issuers.js';
 import { KubeClient, credentialsFromKubeconfig, readyNodes, waitFor } from '../runtime/kube.js';
 import { composeOn, waitHealthy } from './compose-ops.js';
-import { cordon, drain } from './drain.js';
 import type { NodeConnector } from './nodes.js';
 import { saveSnapshot } from './snapshot-save.js';
 
 const PROGRESS = 'upgrade.json';
+
+async function cordon(kube: KubeClient, node: string, on: boolean): Promise<void> {
+  await kube.patch(`/api/v1/nodes/${node}`, { spec: { unschedulable: on ? true : null } }, 'merge');
+}
 
 interface Progress {
   from: string;
@@ -103,7 +107,8 @@ export async function upgrade(configPath: string, opts: UpgradeOptions, docker: 
       }
       case 'nodes': {
         for (const node of step.nodes) await cordon(kube, node, true);
-        if (step.drain) for (const node of step.nodes) await drain(kube, node, opts.drainTimeoutMs, update);
+        // Evictions only (PodDisruptionBudgets hold): a node that stays is never force-emptied.
+        if (step.drain) for (const node of step.nodes) await drainNode(kube, node, update, opts.drainTimeoutMs, Number.POSITIVE_INFINITY);
         for (const node of step.nodes) {
           const n = await stage(node);
           await composeOn(n, ['up', '-d', '--no-deps', ...step.services[node]!], 'docker compose up -d');
