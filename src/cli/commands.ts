@@ -182,6 +182,30 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/schema.js'),
   },
   {
+    command: 'etcd <subject> <action> [snapshot]',
+    describe: 'etcd snapshots: `etcd snapshot save [--name N]`, `etcd snapshot list`, `etcd snapshot restore NAME`',
+    builder: (y) =>
+      y
+        .positional('subject', { choices: ['snapshot'] as const, describe: 'what to act on' })
+        .positional('action', { choices: ['save', 'list', 'restore'] as const, describe: 'save a snapshot, list them, or restore one' })
+        .positional('snapshot', { type: 'string', describe: 'restore: the snapshot\'s name (see list)' })
+        .option('config', localConfigOption('cluster configuration (default: the local cluster)'))
+        .option('name', { type: 'string', requiresArg: true, describe: 'save: the snapshot\'s name (default: <cluster>-<UTC time>)' })
+        .option('json', { type: 'boolean', default: false, describe: 'list: print the manifests as JSON' }),
+    load: () => import('./commands/etcd.js'),
+  },
+  {
+    command: 'upgrade',
+    describe: 'rolling upgrade to the next minor (or a newer patch): etcd snapshot, etcd members, control planes, then workers drained in batches; resumes after a failure',
+    builder: (y) =>
+      y
+        .option('config', localConfigOption('cluster configuration (default: the local cluster)'))
+        .option('to', { type: 'string', requiresArg: true, demandOption: true, describe: 'the Kubernetes version to upgrade to (see `k8s-img versions`)' })
+        .option('batch', { type: 'number', requiresArg: true, default: 1, describe: 'workers upgraded at once' })
+        .option('drain-timeout', { type: 'number', requiresArg: true, default: 300, describe: 'seconds a drain may take before the upgrade stops (the node stays cordoned)' }),
+    load: () => import('./commands/upgrade.js'),
+  },
+  {
     command: 'versions',
     describe: 'list the supported Kubernetes versions and the component versions each uses',
     load: () => import('./commands/versions.js'),

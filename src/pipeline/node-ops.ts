@@ -15,6 +15,7 @@ import type { NodeHost } from '../providers/types.js';
 export interface ServiceState {
   Id: string;
   Name: string;
+  Config?: { Image?: string };
   State: { Status: string; Running: boolean; ExitCode: number; StartedAt: string; Health?: { Status: string; Log?: { ExitCode: number; Output: string }[] } };
 }
 

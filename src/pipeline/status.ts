@@ -42,8 +42,24 @@ async function nodeChecks(provider: NodeProvider | undefined, plan: ClusterPlan,
     const base = { scope: node.name, name: s.name, ok, detail, ...(s.health ? { url: s.health.url } : {}) };
     checks.push(ok ? base : { ...base, logs: await serviceLogs(host, s.name) });
   }
+  checks.push(versionCheck(node, found));
   if (plan.networking.calicoBackend === 'bgp') checks.push(await bgpCheck(host, plan, node));
   return checks;
+}
+
+/** Which version each long-running service runs (its image's tag), and whether it is the plan's: mid-upgrade, the ones behind. */
+export function versionCheck(node: NodePlan, found: Map<string, { Config?: { Image?: string } }>): Check {
+  const byTag = new Map<string, string[]>();
+  const behind: string[] = [];
+  for (const s of node.services.filter((x) => !x.oneshot)) {
+    const running = found.get(names.service(s.name))?.Config?.Image;
+    if (!running) continue;
+    const tag = running.slice(running.lastIndexOf(':') + 1);
+    byTag.set(tag, [...(byTag.get(tag) ?? []), s.name]);
+    if (running !== s.image) behind.push(`${s.name} runs ${running}, the plan says ${s.image}`);
+  }
+  const detail = [...byTag].map(([tag, list]) => `${tag}: ${list.join(', ')}`).join('; ');
+  return { scope: node.name, name: 'running versions', ok: behind.length === 0, detail: behind.length ? `${detail} — ${behind.join('; ')}` : detail };
 }
 
 /** The tutorial's `calicoctl node status`, run in the node's calico-node container. */
@@ -85,7 +101,7 @@ function getUrl(url: string, tls: { ca?: string; cert?: string; key?: string }):
 
 interface NodeObject {
   metadata: { name: string; annotations?: Record<string, string> };
-  status: { conditions?: { type: string; status: string; message?: string }[] };
+  status: { conditions?: { type: string; status: string; message?: string }[]; nodeInfo?: { kubeletVersion?: string } };
 }
 
 async function apiChecks(kube: KubeClient, plan: ClusterPlan): Promise<Check[]> {
@@ -99,12 +115,14 @@ async function apiChecks(kube: KubeClient, plan: ClusterPlan): Promise<Check[]> 
     url: `${plan.apiServer.url}/readyz`,
   });
   if (ready.status !== 200) return checks;
+  const version = await kube.get<{ gitVersion: string }>('/version');
+  checks.push({ scope: 'cluster', name: 'kube-apiserver version', ok: version.gitVersion === `v${plan.versions.kubernetes}`, detail: `${version.gitVersion} (the plan: v${plan.versions.kubernetes})`, url: `${plan.apiServer.url}/version` });
 
   const nodes = await kube.get<{ items: NodeObject[] }>('/api/v1/nodes');
   for (const n of plan.nodes) {
     const obj = nodes.items.find((i) => i.metadata.name === n.name);
     const cond = obj?.status.conditions?.find((c) => c.type === 'Ready');
-    checks.push({ scope: n.name, name: 'node Ready', ok: cond?.status === 'True', detail: obj ? (cond?.status === 'True' ? 'Ready' : `NotReady: ${cond?.message ?? ''}`) : 'not registered' });
+    checks.push({ scope: n.name, name: 'node Ready', ok: cond?.status === 'True', detail: obj ? `${cond?.status === 'True' ? 'Ready' : `NotReady: ${cond?.message ?? ''}`}, kubelet ${obj.status.nodeInfo?.kubeletVersion ?? '?'}` : 'not registered' });
     const a = obj?.metadata.annotations ?? {};
     const tunnel = a['projectcalico.org/IPv4VXLANTunnelAddr'];
     const vxlan = plan.networking.calicoBackend === 'vxlan';
