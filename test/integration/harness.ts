@@ -3,7 +3,7 @@
 // the suites remove what they start themselves, found by label.
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseClusterConfig } from '../../src/config/load.js';
@@ -67,9 +67,18 @@ export function tutorialNodes(net: string): string {
 `;
 }
 
+// A suite's folder holds its cluster's state: bundles and image archives, GBs per cluster.
+// They go when the test process ends (K8S_IMG_KEEP_TEST_STATE=1 keeps them for a post-mortem).
+const testDirs: string[] = [];
+process.on('exit', () => {
+  if (process.env.K8S_IMG_KEEP_TEST_STATE === '1') return;
+  for (const d of testDirs) rmSync(d, { recursive: true, force: true });
+});
+
 /** Writes a three-node cluster.yaml on a network of its own (tests never touch the default cluster). */
 export function writeTestCluster(name: string, nodes: string, extra = ''): string {
   const dir = mkdtempSync(join(tmpdir(), `k8s-img-${name}-`));
+  testDirs.push(dir);
   const path = join(dir, 'cluster.yaml');
   const images = /^images:/m.test(extra) ? '' : `images: { prefix: ${IT_IMAGES} }\n`;
   writeFileSync(path, `apiVersion: k8s-img/v1alpha1\nkind: Cluster\nname: ${name}\nnodes:\n${nodes}${extra}${images}`);
