@@ -181,7 +181,8 @@ describe('hardening seen from the cluster', () => {
     const ps = await inNode('sw1', ['ps', '-o', 'user=', '-C', 'etcd']);
     assert.equal(ps.stdout.trim(), 'etcd');
     for (const n of ['sm1', 'sw1', 'sw2']) {
-      const open = await inNode(n, ['sh', '-c', "find /opt/k8s-img/bundle -path '*/registry-storage' -prune -o -type f ! -name '*.crt' ! -name '*.pub' -perm /077 -print"]);
+      // Public by nature: certificates, public keys, the images' SBOMs and archive checksums.
+      const open = await inNode(n, ['sh', '-c', "find /opt/k8s-img/bundle \\( -path '*/registry-storage' -o -path '*/sbom' \\) -prune -o -type f ! -name '*.crt' ! -name '*.pub' ! -name 'images.sha256' -perm /077 -print"]);
       assert.equal(open.code, 0, open.stderr);
       assert.equal(open.stdout.trim(), '', `${n}: files others can read`);
     }
