@@ -63,8 +63,6 @@ export interface ConvergeContext {
   outcomes: NodeOutcome[];
   removed: string[];
   timings: Partial<Timings>;
-  /** Local node containers started early (see startEarly), awaited where they used to start. */
-  provisioning?: Promise<void>;
 }
 
 export interface ConvergeResult {
@@ -197,7 +195,6 @@ export const CONVERGE: Action<ConvergeContext>[] = [
     async run(ctx) {
       ctx.artifacts = await fetchAndBuild(ctx.cluster.config, ctx.reporter, ctx.docker);
       await ctx.provider.prepare?.({ config: ctx.cluster.config, docker: ctx.docker, reporter: ctx.reporter, workDir: ctx.artifacts.workDir });
-      startEarly(ctx);
     },
   },
   {
@@ -232,7 +229,7 @@ export const CONVERGE: Action<ConvergeContext>[] = [
   {
     title: (ctx) => (ctx.provider.kind === 'local' ? `Starting ${plan(ctx).nodes.length} node containers` : `Connecting to ${plan(ctx).nodes.length} nodes`),
     async run(ctx) {
-      await (ctx.provisioning ?? ctx.provider.provision(plan(ctx).nodes));
+      await ctx.provider.provision(plan(ctx).nodes);
     },
   },
   {
@@ -298,19 +295,6 @@ export const CONVERGE: Action<ConvergeContext>[] = [
   },
 ];
 
-/**
- * Node containers take seconds to start their Docker engines (7–16 s for three on a busy
- * 2-core machine): local mode starts them as soon as the node image exists, while the
- * bundles and archives are written. The nodes are the file's (the ones the plan will
- * have); the step that used to start them waits for them. Machines over SSH are only
- * connected to, after preflight, as before.
- */
-export function startEarly(ctx: ConvergeContext): void {
-  if (ctx.provider.kind !== 'local' || ctx.provisioning) return;
-  ctx.provisioning = ctx.provider.provision(ctx.cluster.config.nodes.map((n) => ({ name: n.name, address: n.address, roles: [...n.roles] })));
-  ctx.provisioning.catch(() => {}); // reported where it is awaited
-}
-
 async function withKube<T>(ctx: ConvergeContext, fn: (kube: KubeClient) => Promise<T>): Promise<T> {
   const kube = new KubeClient(credentialsFromKubeconfig(adminKubeconfigPath(ctx.cluster.state)));
   try {
@@ -355,12 +339,7 @@ export async function converge(cluster: ClusterHandle, provider: NodeProvider, d
     removed: [],
     timings: {},
   };
-  try {
-    await runActions(ctx, CONVERGE);
-  } finally {
-    // A step before the node containers' failed: they finish starting before up reports it.
-    await ctx.provisioning?.catch(() => {});
-  }
+  await runActions(ctx, CONVERGE);
   const t = ctx.timings;
   return {
     plan: plan(ctx),
