@@ -191,7 +191,8 @@ export const COMMANDS: CommandSpec[] = [
         .positional('snapshot', { type: 'string', describe: 'restore: the snapshot\'s name (see list)' })
         .option('config', localConfigOption('cluster configuration (default: the local cluster)'))
         .option('name', { type: 'string', requiresArg: true, describe: 'save: the snapshot\'s name (default: <cluster>-<UTC time>)' })
-        .option('json', { type: 'boolean', default: false, describe: 'list: print the manifests as JSON' }),
+        .option('json', { type: 'boolean', default: false, describe: 'list: print the manifests as JSON' })
+        .option('known-hosts', knownHostsOption),
     load: () => import('./commands/etcd.js'),
   },
   {
@@ -202,7 +203,8 @@ export const COMMANDS: CommandSpec[] = [
         .option('config', localConfigOption('cluster configuration (default: the local cluster)'))
         .option('to', { type: 'string', requiresArg: true, demandOption: true, describe: 'the Kubernetes version to upgrade to (see `k8s-img versions`)' })
         .option('batch', { type: 'number', requiresArg: true, default: 1, describe: 'workers upgraded at once' })
-        .option('drain-timeout', { type: 'number', requiresArg: true, default: 300, describe: 'seconds a drain may take before the upgrade stops (the node stays cordoned)' }),
+        .option('drain-timeout', { type: 'number', requiresArg: true, default: 300, describe: 'seconds a drain may take before the upgrade stops (the node stays cordoned)' })
+        .option('known-hosts', knownHostsOption),
     load: () => import('./commands/upgrade.js'),
   },
   {

@@ -94,6 +94,7 @@ export function readSingleFile(stream: NodeJS.ReadableStream, name: string, sink
     });
     extract.on('finish', () => (found ? resolve() : reject(new ClusterError(`${name} was not in the archive from the node`, 'the snapshot was not written: see the etcdctl output above'))));
     extract.on('error', reject);
+    stream.on('error', reject); // the node's side failed (tar over SSH exits non-zero)
     stream.pipe(extract);
   });
 }

@@ -43,8 +43,8 @@ export async function restoreSnapshot(cluster: LocalCluster, plan: ClusterPlan, 
   checkIdentity(manifest, plan.cluster, clusterIdentity(plan.cluster, cluster.state));
 
   const id = `restore-${Date.now()}`;
-  const members = plan.etcd.members.map((m) => ({ ...m, node: connect(m.name) }));
-  const controlPlanes = plan.nodes.filter((n) => n.roles.includes('control-plane')).map((n) => connect(n.name));
+  const members = await Promise.all(plan.etcd.members.map(async (m) => ({ ...m, node: await connect(m.name) })));
+  const controlPlanes = await Promise.all(plan.nodes.filter((n) => n.roles.includes('control-plane')).map((n) => connect(n.name)));
   const work = new Map<string, string>();
   const cleanup = () => Promise.all(members.map((m) => (work.has(m.name) ? removeWork(m.node, work.get(m.name)!) : undefined)));
 

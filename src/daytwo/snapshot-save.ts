@@ -32,7 +32,7 @@ export async function saveSnapshot(cluster: LocalCluster, plan: ClusterPlan, con
   const failures: string[] = [];
   try {
     for (const member of plan.etcd.members) {
-      const node = connect(member.name);
+      const node = await connect(member.name);
       let dir: string | undefined;
       try {
         dir = await prepareWork(node, plan, cluster.state, id);

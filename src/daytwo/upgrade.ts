@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { ClusterError, UsageError } from '../errors.js';
 import { fetchAndBuild } from '../pipeline/artifacts.js';
 import { renderVerified, writeBundles } from '../pipeline/generate.js';
-import { adminKubeconfigPath, bundlesDir, openLocalCluster, type LocalCluster } from '../pipeline/local.js';
+import { openAnyCluster } from '../pipeline/cluster.js';
+import { adminKubeconfigPath, bundlesDir, type LocalCluster } from '../pipeline/local.js';
 import { drainNode } from '../pipeline/drain.js';
 import { loadNodeImages, syncNodeBundle } from '../pipeline/node-ops.js';
 import type { Reporter } from '../pipeline/progress.js';
@@ -66,7 +67,8 @@ export function withVersion(text: string, to: string): string {
 
 export async function upgrade(configPath: string, opts: UpgradeOptions, docker: DockerEngine, connectFor: (plan: ClusterPlan) => NodeConnector, reporter: Reporter): Promise<{ steps: string[]; seconds: number; snapshot?: string }> {
   const started = Date.now();
-  const cluster = openLocalCluster(configPath);
+  // As it was started: machines over SSH as cluster.yaml says, local mode with its resolvers.
+  const { cluster } = openAnyCluster(configPath);
   const progress = upgradeStart(cluster, opts.to);
   const oldPlan = planCluster({ ...cluster.config, kubernetesVersion: progress.from });
   const config = { ...cluster.config, kubernetesVersion: opts.to };
@@ -84,7 +86,7 @@ export async function upgrade(configPath: string, opts: UpgradeOptions, docker: 
   const kube = new KubeClient(credentialsFromKubeconfig(adminKubeconfigPath(cluster.state)));
   /** The node's new bundle and images, in place; running services untouched until compose recreates them. */
   const stage = async (node: string) => {
-    const n = connect(node);
+    const n = await connect(node);
     const dir = join(bundles, node);
     await loadNodeImages(n, dir);
     await syncNodeBundle(n, dir);

@@ -111,6 +111,7 @@ export class LocalProvider implements NodeProvider {
       bundleDir: NODE_BUNDLE,
       exec: (argv, dir, stdinFile) => docker.exec(container, argv, { ...(dir ? { workdir: dir } : {}), ...(stdinFile ? { stdinFile } : {}) }),
       putTar: (stream, dir) => docker.putArchive(container, stream, dir),
+      getTar: (path) => docker.getArchive(container, path),
       close: () => {},
     };
   }

@@ -85,6 +85,7 @@ export class SshProvider implements NodeProvider {
       bundleDir,
       exec: (argv, dir, stdinFile) => session.exec(argv, dir, stdinFile ? { file: stdinFile } : undefined),
       putTar: (stream, dir) => session.putTar(stream, dir),
+      getTar: (path) => session.getTar(path),
       close: () => {},
       session,
     };

@@ -22,6 +22,8 @@ export interface NodeHost extends BundleTarget {
   readonly bundleDir: string;
   /** Runs argv on the node (no shell); `dir` is the working directory, `stdinFile` a local file fed to stdin. */
   exec(argv: string[], dir?: string, stdinFile?: string): Promise<ExecResult>;
+  /** A tar stream holding `path` on the node, its last path element at the root (`docker cp` out; day-two copies snapshots off with it). */
+  getTar(path: string): Promise<NodeJS.ReadableStream>;
   close(): void;
 }
 

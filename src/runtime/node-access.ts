@@ -1,12 +1,9 @@
 // What day-two operations (etcd snapshots, restores, upgrades) need of a node: the
-// NodeProvider's NodeHost (run argv, put a tar) plus getting a tar back (the snapshot).
+// NodeProvider's NodeHost: run argv, put a tar in, get a tar back (the snapshot).
 import type { NodeHost } from '../providers/types.js';
 import type { DockerEngine } from './docker.js';
 
-export interface NodeAccess extends NodeHost {
-  /** A tar stream holding `path` on the node (its last path element at the root). */
-  getTar(path: string): Promise<NodeJS.ReadableStream>;
-}
+export type NodeAccess = NodeHost;
 
 /** A local node container: `docker exec`, `docker cp` in and out. */
 export function containerAccess(docker: DockerEngine, node: string, container: string, bundleDir: string): NodeAccess {

@@ -4,8 +4,9 @@
 // into `tar -x` on the machine.
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { posix } from 'node:path';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
+import { PassThrough, type Duplex } from 'node:stream';
 import ssh2, { type AuthenticationType, type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { HostError } from '../errors.js';
 import { withFsErrors } from './fs-errors.js';
@@ -150,6 +151,38 @@ export class SshSession {
     if (r.code !== 0) throw new HostError(`${describeTarget(this.target)}: unpacking into ${dir} failed: ${r.stderr.trim()}`, 'is the disk full or the folder not writable?');
   }
 
+  /**
+   * `path` on the machine as a tar stream, its last path element at the root (what
+   * `docker cp` out gives): `tar -c` over an exec channel. A tar that fails (no such
+   * file, unreadable) ends the stream with an error naming the machine and tar's message.
+   */
+  async getTar(path: string): Promise<NodeJS.ReadableStream> {
+    const ch = await this.channel(commandLine(getTarArgv(path)));
+    ch.end();
+    const out = new PassThrough();
+    let stderr = '';
+    ch.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    // Both the end of the data and the exit code, before the stream ends or fails.
+    let ended = false;
+    let code: number | undefined;
+    const finish = () => {
+      if (!ended || code === undefined) return;
+      if (code === 0) out.end();
+      else out.destroy(new HostError(`${describeTarget(this.target)}: reading ${path} failed (tar exit ${code}): ${stderr.trim()}`, 'does the file exist there, and can the login user read it?'));
+    };
+    ch.on('end', () => {
+      ended = true;
+      finish();
+    });
+    ch.on('close', (c: number | null) => {
+      code = c ?? -1; // 'end' still follows once the buffered data is read
+      finish();
+    });
+    ch.on('error', (e: Error) => out.destroy(e));
+    ch.pipe(out, { end: false });
+    return out;
+  }
+
   /** A TCP connection from the machine to host:port on its side (ssh -L). */
   forward(host: string, port: number): Promise<Duplex> {
     return new Promise((resolve, reject) => {
@@ -160,4 +193,10 @@ export class SshSession {
   close(): void {
     this.client.end();
   }
+}
+
+/** The tar that reads `path` on a machine: its folder as -C, its name as the only member. */
+export function getTarArgv(path: string): string[] {
+  const clean = posix.normalize(path).replace(/\/+$/, '');
+  return ['tar', '-c', '-f', '-', '-C', posix.dirname(clean) || '/', '--', posix.basename(clean)];
 }

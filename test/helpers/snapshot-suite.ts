@@ -49,7 +49,7 @@ export function snapshotSuite(NAME: string, nodes: string, member: string): void
   async function rawSecret(name: string): Promise<string> {
     const cluster = openLocalCluster(configPath);
     const plan = planCluster(cluster.config);
-    const node = localConnector(docker, plan)(member);
+    const node = await localConnector(docker, plan)(member);
     const dir = await prepareWork(node, plan, cluster.state, `test-${Date.now()}`);
     try {
       return await etcdctl(node, plan, dir, plan.etcd.members.find((m) => m.name === member)!, ['get', `/registry/secrets/${NS}/${name}`, '--print-value-only'], 'etcdctl get');

@@ -5,13 +5,15 @@
 // with three control planes (a lost machine, an etcd member removed) are in
 // test/long/ssh-ha.test.ts.
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hostResolvers, openCluster } from '../../src/pipeline/cluster.js';
 import { clusterLabels, names } from '../../src/plan/names.js';
 import { planCluster } from '../../src/plan/plan.js';
 import { readRecord } from '../../src/runtime/deploy-record.js';
+import { SnapshotStore } from '../../src/runtime/snapshots.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { readyNodes, waitFor, type KubeClient } from '../../src/runtime/kube.js';
 import { IT_IMAGES, ensureImages, fixtureConfig, testName, testNet } from './harness.js';
@@ -118,6 +120,21 @@ describe('deploy over SSH: the tutorial\'s three machines', () => {
     // api-lb's /healthz lists the control planes it finds ready (perl is in every Debian).
     const health = await inMachine(tutorial, 'sw2', `perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new("127.0.0.1:6445") or die $!; print $s "GET /healthz HTTP/1.0\\r\\n\\r\\n"; print <$s>'`);
     assert.match(health.stdout, /HTTP\/1\.0 200 OK[\s\S]*1\/1 control planes ready: \S+\.206:6443/, health.stdout);
+  });
+
+  it('etcd snapshot save copies the snapshot off sw1 over SSH; list shows it (issue 10)', async () => {
+    const r = await k8s(tutorial, 'etcd', 'snapshot', 'save', '--name', 'over-ssh');
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, /^snapshot over-ssh: \d+ bytes, \d+ keys, revision \d+, from sw1 in [\d.]+ s$/m);
+    const list = await k8s(tutorial, 'etcd', 'snapshot', 'list', '--json');
+    assert.equal(list.code, 0, show(list));
+    const [m] = JSON.parse(list.stdout) as { name: string; member: string; size: number; sha256: string }[];
+    assert.equal(m?.name, 'over-ssh');
+    assert.ok(m.size > 100_000, String(m.size));
+    const file = join(new SnapshotStore(openCluster(tutorial.file).state).path('over-ssh'), 'snapshot.db');
+    assert.equal(createHash('sha256').update(readFileSync(file)).digest('hex'), m.sha256);
+    // Nothing left on the machine: the work folder (with the etcd client key) is gone.
+    assert.equal((await inMachine(tutorial, 'sw1', 'ls -A /var/lib/k8s-img/etcd-work')).stdout.trim(), '');
   });
 
   it('a worker is added: certificates for it alone, nothing recreated on the others', async () => {

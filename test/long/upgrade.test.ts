@@ -37,9 +37,20 @@ after(async () => {
   await docker.removeLabelled(clusterLabels(NAME));
 });
 
-/** Polls `once` every `everyMs`, retrying a failure once; counts failures and the longest time without an answer. */
+/** The upgrade step running now: the one after the last recorded in <state>/upgrade.json. */
+function runningStep(): string {
+  const text = openLocalCluster(configPath).state.read('upgrade.json');
+  const done = text ? (JSON.parse(text) as { done: string[] }).done : [];
+  return `after ${done.at(-1) ?? 'the start'}`;
+}
+
+/**
+ * Polls `once` every `everyMs`, retrying a failure once; counts failures and the longest
+ * time without an answer, and notes when (seconds in, which step) each failure was.
+ */
 function poller(once: () => Promise<boolean>, everyMs: number) {
-  const r = { requests: 0, failedFirst: 0, failed: 0, longestGapMs: 0 };
+  const started = Date.now();
+  const r = { requests: 0, failedFirst: 0, failed: 0, longestGapMs: 0, failures: [] as string[] };
   let lastOk = Date.now();
   let stop = false;
   const done = (async () => {
@@ -50,6 +61,7 @@ function poller(once: () => Promise<boolean>, everyMs: number) {
         r.failedFirst++;
         ok = await once().catch(() => false);
         if (!ok) r.failed++;
+        r.failures.push(`${((Date.now() - started) / 1000).toFixed(1)} s ${ok ? 'once' : 'twice'} (${runningStep()})`);
       }
       if (ok) {
         r.longestGapMs = Math.max(r.longestGapMs, Date.now() - lastOk);
@@ -142,7 +154,8 @@ describe(`upgrade ${FROM} → ${TO}`, () => {
     const a = await api.stop();
     process.stderr.write(
       `upgrade.test: ${FROM} → ${TO} in ${seconds.toFixed(0)} s; Service: ${s.requests} requests, ${s.failedFirst} failed once, ${s.failed} failed after a retry, longest gap ${(s.longestGapMs / 1000).toFixed(1)} s; ` +
-        `API /readyz: ${a.requests} requests, ${a.failedFirst} failed once, ${a.failed} failed after a retry, longest gap ${(a.longestGapMs / 1000).toFixed(1)} s\n`,
+        `API /readyz: ${a.requests} requests, ${a.failedFirst} failed once, ${a.failed} failed after a retry, longest gap ${(a.longestGapMs / 1000).toFixed(1)} s\n` +
+        `upgrade.test: Service failures: ${s.failures.join('; ') || 'none'}\nupgrade.test: API failures: ${a.failures.join('; ') || 'none'}\nupgrade.test: the upgrade's steps:\n${r.stderr.split('\n').filter((l) => /upgrade .*→/.test(l)).join('\n')}\n`,
     );
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.equal(s.failed, 0, 'the Service failed requests even after a retry');

@@ -1,17 +1,18 @@
 // k8s-img etcd snapshot save|list|restore
 import { UsageError } from '../../errors.js';
-import { localConnector } from '../../daytwo/nodes.js';
+import { dayTwoNodes, type NodeConnector } from '../../daytwo/nodes.js';
 import { saveSnapshot } from '../../daytwo/snapshot-save.js';
 import { restoreSnapshot } from '../../daytwo/snapshot-restore.js';
-import { openLocalCluster } from '../../pipeline/local.js';
+import { openAnyCluster, type ClusterHandle } from '../../pipeline/cluster.js';
 import { ConsoleReporter } from '../../pipeline/progress.js';
 import { planCluster } from '../../plan/plan.js';
+import type { ClusterPlan } from '../../plan/types.js';
 import { DockerEngine } from '../../runtime/docker.js';
 import { SnapshotStore } from '../../runtime/snapshots.js';
 import type { CliIO } from '../io.js';
 
-export async function run(args: { subject: string; action: string; snapshot?: string; config?: string; name?: string; json?: boolean }, io: CliIO): Promise<void> {
-  const cluster = openLocalCluster(args.config);
+export async function run(args: { subject: string; action: string; snapshot?: string; config?: string; name?: string; json?: boolean; knownHosts?: string }, io: CliIO): Promise<void> {
+  const { cluster } = openAnyCluster(args.config);
   const plan = planCluster(cluster.config);
   const store = new SnapshotStore(cluster.state);
   if (args.action === 'list') {
@@ -28,7 +29,22 @@ export async function run(args: { subject: string; action: string; snapshot?: st
   const docker = new DockerEngine();
   await docker.ping();
   const reporter = new ConsoleReporter(io.stderr);
-  const connect = localConnector(docker, plan);
+  const nodes = await dayTwoNodes(cluster, docker, `etcd snapshot ${args.action}`, args.knownHosts ? { knownHosts: args.knownHosts } : {});
+  try {
+    await saveOrRestore(args, io, cluster, plan, nodes.connect, reporter);
+  } finally {
+    nodes.close();
+  }
+}
+
+async function saveOrRestore(
+  args: { action: string; snapshot?: string; name?: string },
+  io: CliIO,
+  cluster: ClusterHandle,
+  plan: ClusterPlan,
+  connect: NodeConnector,
+  reporter: ConsoleReporter,
+): Promise<void> {
   if (args.action === 'save') {
     if (args.snapshot) throw new UsageError(`snapshot save takes no positional name ("${args.snapshot}")`, 'give the name with --name');
     const r = await saveSnapshot(cluster, plan, connect, reporter, args.name);
