@@ -68,6 +68,7 @@ export async function restoreSnapshot(cluster: LocalCluster, plan: ClusterPlan, 
 
   // 2. Stop writers, then etcd. Failure: start them again, data untouched.
   const apiDown = Date.now();
+  let apiBack = 0;
   try {
     await reporter.step(`Stopping ${API_SERVICES.join(', ')} on ${controlPlanes.length} control plane(s)`, async () => {
       for (const n of controlPlanes) await composeOn(n, ['stop', ...API_SERVICES], 'docker compose stop');
@@ -91,7 +92,7 @@ export async function restoreSnapshot(cluster: LocalCluster, plan: ClusterPlan, 
       await Promise.all(members.map((m) => composeOn(m.node, ['start', 'etcd'], 'docker compose start etcd')));
       await waitHealthy(members.map((m) => m.node), 'etcd', 180_000, update);
     });
-    await reporter.step('Starting the control plane, waiting for /readyz', async (update) => {
+    await reporter.step('Starting the control plane, waiting for /readyz and health', async (update) => {
       for (const n of controlPlanes) await composeOn(n, ['start', ...API_SERVICES], 'docker compose start');
       const kube = new KubeClient(credentialsFromKubeconfig(adminKubeconfigPath(cluster.state)));
       try {
@@ -103,11 +104,15 @@ export async function restoreSnapshot(cluster: LocalCluster, plan: ClusterPlan, 
       } finally {
         kube.close();
       }
+      apiBack = Date.now();
+      // The controller manager and scheduler too: a restore is done when every service it
+      // restarted is healthy again, not when the first one answers.
+      for (const s of API_SERVICES) await waitHealthy(controlPlanes, s, 180_000, update);
     });
   } catch (e) {
     throw withHint(e, `the data from before the restore is in ${dataDirs(id).aside} on every member; to go back:\n${rollback}`);
   }
-  const apiDownSeconds = (Date.now() - apiDown) / 1000;
+  const apiDownSeconds = (apiBack - apiDown) / 1000;
   await cleanup();
   return { manifest, aside: dataDirs(id).aside, seconds: (Date.now() - started) / 1000, apiDownSeconds };
 }
