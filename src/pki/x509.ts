@@ -3,7 +3,7 @@
 // @peculiar/x509 v2 loads tsyringe, which needs the Reflect metadata API at import time.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { X509Certificate as NodeX509, createPrivateKey } from 'node:crypto';
+import { X509Certificate as NodeX509, createPrivateKey, type KeyObject } from 'node:crypto';
 import { CA_YEARS, LEAF_DAYS, type CASpec, type LeafSpec } from '../plan/pki.js';
 
 x509.cryptoProvider.set(globalThis.crypto);
@@ -129,8 +129,8 @@ export async function verifiedBy(certPem: string, caPem: string): Promise<boolea
   // node:crypto (OpenSSL) rather than the ASN.1 parser in JavaScript: generate checks
   // every certificate of the state folder, ~2 000 on a 1 000-node cluster.
   try {
-    const cert = new NodeX509(certPem);
-    const ca = new NodeX509(caPem);
+    const cert = nodeCert(certPem);
+    const ca = nodeCert(caPem);
     return cert.checkIssued(ca) && cert.verify(ca.publicKey);
   } catch {
     return false;
@@ -140,10 +140,28 @@ export async function verifiedBy(certPem: string, caPem: string): Promise<boolea
 /** Whether `keyPem` is the private key of the certificate `certPem`. */
 export async function keyMatchesCert(keyPem: string, certPem: string): Promise<boolean> {
   try {
-    return new NodeX509(certPem).checkPrivateKey(createPrivateKey(keyPem));
+    return nodeCert(certPem).checkPrivateKey(privateKeyObject(keyPem));
   } catch {
     return false;
   }
+}
+
+// Parsed once per PEM text: a CA's certificate is checked against each of its ~1 000
+// leaves, and every key is read twice (readable? matches its certificate?).
+const nodeCerts = new Map<string, NodeX509>();
+const keyObjects = new Map<string, KeyObject>();
+
+function nodeCert(pem: string): NodeX509 {
+  let c = nodeCerts.get(pem);
+  if (!c) nodeCerts.set(pem, (c = new NodeX509(pem)));
+  return c;
+}
+
+/** The private key of `pem` as a node:crypto KeyObject; throws when it is not one. */
+export function privateKeyObject(pem: string): KeyObject {
+  let k = keyObjects.get(pem);
+  if (!k) keyObjects.set(pem, (k = createPrivateKey(pem)));
+  return k;
 }
 
 async function generateKeys(): Promise<CryptoKeyPair> {
