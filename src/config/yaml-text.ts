@@ -52,11 +52,12 @@ export function parseYaml(text: string, source: string): unknown {
     },
     Pair(_key, pair) {
       const key = pair.key;
-      const at = (isNode(key) ? lineOf(text, key.range?.[0]) : undefined) ?? '(yaml)';
+      // Worked out only for a problem: counting lines for every key is quadratic in the file's size.
+      const at = () => (isNode(key) ? lineOf(text, key.range?.[0]) : undefined) ?? '(yaml)';
       if (isCollection(key) || isAlias(key)) {
-        found.push({ path: at, message: 'a key is a list, a mapping or an alias', hint: 'write keys as plain words, e.g. "name:"', severity: 'error' });
+        found.push({ path: at(), message: 'a key is a list, a mapping or an alias', hint: 'write keys as plain words, e.g. "name:"', severity: 'error' });
       } else if (isScalar(key) && key.value === '<<') {
-        found.push({ path: at, message: 'merge keys ("<<") are not supported', hint: 'write the keys out in full', severity: 'error' });
+        found.push({ path: at(), message: 'merge keys ("<<") are not supported', hint: 'write the keys out in full', severity: 'error' });
       }
     },
   });

@@ -8,6 +8,7 @@ import { ConfigError, type Problem } from '../errors.js';
 import type { ClusterPlan } from '../plan/types.js';
 import { lstatOrUndefined } from '../runtime/fs-errors.js';
 import type { StateDir } from '../runtime/state.js';
+import { privateKeyObject } from '../pki/x509.js';
 import { checkCerts } from './certs.js';
 
 /** The cluster file a state folder belongs to, recorded on first use. */
@@ -93,7 +94,7 @@ async function checkPki(state: StateDir, plan: ClusterPlan, push: Push): Promise
 
 function readableKey(pem: string): boolean {
   try {
-    createPrivateKey(pem);
+    privateKeyObject(pem);
     return true;
   } catch {
     return false;

@@ -2,8 +2,8 @@
 // rename. Temporary paths are 0700, tracked (removed on SIGINT/SIGTERM) and
 // removed on every error; file-system failures become HostErrors.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, sep } from 'node:path';
 import { fsError } from './fs-errors.js';
 import { removeTemp, trackTemp, untrackTemp } from './temp-cleanup.js';
 
@@ -19,6 +19,9 @@ export interface TreeFile {
  * archives). The caller has checked that `dir` may be replaced (output-dir.ts).
  */
 export function replaceTree(dir: string, files: TreeFile[], keep: string[] = []): void {
+  // Regenerating an unchanged cluster rewrites nothing: tens of thousands of files
+  // written and the old tree's removed cost far more than reading them back.
+  if (sameTree(dir, files, keep)) return;
   const parent = dirname(dir);
   let tmp: string | undefined;
   let created = false;
@@ -66,6 +69,61 @@ export function replaceTree(dir: string, files: TreeFile[], keep: string[] = [])
     throw fsError(e, step);
   }
   swapIn(tmp, dir);
+}
+
+/**
+ * Whether `dir` already is exactly what replaceTree would make of `files`: the same
+ * bytes and modes, folders with the modes replaceTree gives them, nothing else
+ * (but the `keep` paths, which replaceTree carries over). Any doubt answers false.
+ */
+function sameTree(dir: string, files: TreeFile[], keep: string[]): boolean {
+  const umask = currentUmask();
+  if (umask === undefined) return false;
+  try {
+    const root = lstatSync(dir);
+    if (!root.isDirectory() || (root.mode & 0o7777) !== 0o700) return false;
+    // Every folder's expected entries; keep paths (and the folders leading to them) may be there or not.
+    const entries = new Map<string, Set<string>>([['', new Set()]]);
+    const optional = new Set<string>();
+    const addPath = (rel: string) => {
+      let at = '';
+      for (const part of rel.split('/')) {
+        const next = at === '' ? part : `${at}/${part}`;
+        entries.get(at)!.add(next);
+        if (!entries.has(next)) entries.set(next, new Set());
+        at = next;
+      }
+      entries.delete(rel); // a file, not a folder
+    };
+    for (const f of files) {
+      if (f.path.includes('\\') || f.path.split('/').some((p) => p === '' || p === '.' || p === '..')) return false;
+      addPath(f.path);
+    }
+    for (const k of keep) {
+      const parts = k.split(sep);
+      for (let i = 1; i <= parts.length; i++) optional.add(parts.slice(0, i).join('/'));
+    }
+    for (const [folder, names] of entries) {
+      if (folder !== '') {
+        const st = lstatSync(join(dir, folder));
+        if (!st.isDirectory() || (st.mode & 0o7777) !== (0o755 & ~umask)) return false;
+      }
+      for (const name of readdirSync(join(dir, folder))) {
+        const rel = folder === '' ? name : `${folder}/${name}`;
+        if (!names.has(rel) && !optional.has(rel)) return false;
+      }
+    }
+    for (const f of files) {
+      const path = join(dir, f.path);
+      const st = lstatSync(path);
+      const want = typeof f.content === 'string' ? Buffer.from(f.content) : f.content;
+      if (!st.isFile() || (st.mode & 0o7777) !== f.mode || st.size !== want.byteLength) return false;
+      if (!readFileSync(path).equals(want)) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The process umask; undefined where it cannot be read (worker threads). */

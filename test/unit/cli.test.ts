@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -95,6 +95,36 @@ describe('atomic tree replacement', () => {
     assert.equal(readFileSync(join(dir, 'a', 'file'), 'utf8'), 'old');
     assert.deepEqual(readdirSync(dir), ['a']);
     assert.deepEqual(readdirSync(join(dir, '..')), ['out']);
+  });
+
+  it('an unchanged tree is left alone; any difference replaces it', () => {
+    const dir = join(tmp(), 'out');
+    const files = [
+      { path: 'n/a', content: 'one', mode: 0o644 },
+      { path: 'n/s/key', content: 'secret', mode: 0o600 },
+      { path: 'marker', content: 'm', mode: 0o644 },
+    ];
+    replaceTree(dir, files, ['n/images.tar']);
+    writeFileSync(join(dir, 'n', 'images.tar'), 'keep');
+    const inode = (p: string) => statSync(join(dir, p)).ino;
+    const before = [inode('.'), inode('n/a'), inode('n/s/key')];
+    replaceTree(dir, files, ['n/images.tar']);
+    assert.deepEqual([inode('.'), inode('n/a'), inode('n/s/key')], before, 'nothing rewritten');
+    // a stray file, changed bytes, a changed mode: each makes a new tree
+    for (const change of [
+      () => writeFileSync(join(dir, 'n', 'stray'), 'x'),
+      () => writeFileSync(join(dir, 'n', 'a'), 'two'),
+      () => chmodSync(join(dir, 'n', 's', 'key'), 0o644),
+    ]) {
+      change();
+      const root = inode('.');
+      replaceTree(dir, files, ['n/images.tar']);
+      assert.notEqual(inode('.'), root);
+      assert.deepEqual(readdirSync(join(dir, 'n')).sort(), ['a', 'images.tar', 's']);
+      assert.equal(readFileSync(join(dir, 'n', 'a'), 'utf8'), 'one');
+      assert.equal(statSync(join(dir, 'n', 's', 'key')).mode & 0o777, 0o600);
+      assert.equal(readFileSync(join(dir, 'n', 'images.tar'), 'utf8'), 'keep');
+    }
   });
 
   it('carried-over files survive a failed write', () => {

@@ -8,7 +8,8 @@ import { ClusterError, UsageError } from '../../src/errors.js';
 import { checkCerts, formatCertTable, renewLeaves } from '../../src/pipeline/certs.js';
 import type { CAName, LeafSpec } from '../../src/plan/pki.js';
 import { planCluster } from '../../src/plan/plan.js';
-import { describeCert, issueLeaf, keyMatchesCert, verifiedBy } from '../../src/pki/x509.js';
+import { X509Certificate } from 'node:crypto';
+import { caSigner, createCA, describeCert, issueLeaf, issueLeafWithLibrary, keyMatchesCert, leafTbs, verifiedBy } from '../../src/pki/x509.js';
 import { renderBundles, type Secrets } from '../../src/render/bundle.js';
 import { defaultIssuers } from '../../src/runtime/issuers.js';
 import { makePkiIssuer, pkiIssuer } from '../../src/runtime/pki-issuer.js';
@@ -393,4 +394,37 @@ describe('bundles carry only the secrets their node needs', () => {
       }
     }
   });
+});
+
+describe('leaf certificates built without the library', () => {
+  const now = new Date('2026-03-04T05:06:07.891Z');
+  const specs: LeafSpec[] = [
+    ...pki.leaves.filter((l, i, all) => all.findIndex((o) => o.usage === l.usage && (o.dnsNames.length > 0) === (l.dnsNames.length > 0)) === i),
+    { name: 'odd', ca: 'ca', commonName: 'näme with spaces', organizations: ['system:masters', 'Ö'], usage: 'both', dnsNames: ['a.example', 'localhost'], ipAddresses: ['10.0.0.1', '127.0.0.1'] },
+  ];
+  for (const spec of specs) {
+    it(`${spec.name}: the library's bytes, but for key, serial and signature`, async () => {
+      const ca = await createCA({ name: 'ca', commonName: 'kubernetes' }, now);
+      const ours = await issueLeaf(spec, ca, now);
+      const theirs = await issueLeafWithLibrary(spec, ca, now, ours.key);
+      // The library's certificate, with our serial and key: the to-be-signed parts must be equal.
+      const raw = new X509Certificate(theirs.cert).raw;
+      const tbsLen = raw[6]! * 256 + raw[7]!; // 30 82 LL LL 30 82 LL LL
+      const tbs = raw.subarray(4, 8 + tbsLen);
+      const spki = Buffer.from(new X509Certificate(ours.cert).publicKey.export({ type: 'spki', format: 'der' }));
+      const serial = new X509Certificate(theirs.cert).serialNumber;
+      assert.deepEqual(leafTbs(spec, caSigner(ca)!, spki, serial, now), Buffer.from(tbs));
+      assert.ok(await verifiedBy(ours.cert, ca.cert));
+      assert.ok(await keyMatchesCert(ours.key, ours.cert));
+      const a = describeCert(ours.cert);
+      const b = describeCert(theirs.cert);
+      assert.deepEqual({ ...a, serial: '' }, { ...b, serial: '' });
+      assert.match(ours.cert, /^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+\n-----END CERTIFICATE-----$/);
+      assert.equal(ours.key.split('\n')[0], '-----BEGIN PRIVATE KEY-----');
+      // with an existing key, the key stays
+      const renewed = await issueLeaf(spec, ca, now, ours.key);
+      assert.equal(renewed.key, ours.key);
+      assert.ok(await keyMatchesCert(ours.key, renewed.cert));
+    });
+  }
 });

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import YAML from 'yaml';
 import { planCluster } from '../../src/plan/plan.js';
 import { renderBundles } from '../../src/render/bundle.js';
-import { composeDocument } from '../../src/render/compose.js';
+import { blockYaml, composeDocument } from '../../src/render/compose.js';
 import { renderDiagram } from '../../src/render/diagram.js';
 import { kubeBenchConfig } from '../../src/render/cis.js';
 import { cisPlan } from '../../src/plan/cis.js';
@@ -18,6 +18,26 @@ const templates = loadTemplates();
 function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
 }
+
+describe('compose.yaml writer', () => {
+  it("writes exactly the YAML library's output for every node of every valid configuration", () => {
+    let nodes = 0;
+    for (const file of fixtureFiles('valid')) {
+      const plan = planCluster(loadFixture(`valid/${file}`));
+      for (const node of plan.nodes) {
+        const doc = composeDocument(plan, node, Object.fromEntries(node.services.map((s) => [s.name, '0123456789abcdef'])));
+        assert.equal(blockYaml(doc), YAML.stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' }), `${file}: ${node.name}`);
+        nodes++;
+      }
+    }
+    assert.ok(nodes > 10);
+  });
+
+  it('leaves shapes it does not know to the library', () => {
+    for (const doc of [{ a: [] }, { a: {} }, { a: null }, { a: [[1]] }, { a: 'two\nlines' }]) assert.equal(blockYaml(doc), undefined, JSON.stringify(doc));
+    assert.equal(blockYaml({ a: ['no', 1, true, { b: 'x: y' }] }), YAML.stringify({ a: ['no', 1, true, { b: 'x: y' }] }, { lineWidth: 0, version: '1.1' }));
+  });
+});
 
 describe('golden bundles for the tutorial topology', () => {
   for (const fixture of ['tutorial-simple', 'tutorial-secure']) {
