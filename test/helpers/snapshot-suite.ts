@@ -5,17 +5,17 @@
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { prepareWork, etcdctl, removeWork } from '../../src/daytwo/etcd-node.js';
 import { localConnector } from '../../src/daytwo/nodes.js';
-import { adminKubeconfigPath, clusterLabels, names, openLocalCluster } from '../../src/pipeline/local.js';
+import { adminKubeconfigPath, names, openLocalCluster } from '../../src/pipeline/local.js';
 import { ETCD_WORK } from '../../src/plan/etcd-ops.js';
 import { planCluster } from '../../src/plan/plan.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../../src/runtime/kube.js';
 import { SnapshotStore } from '../../src/runtime/snapshots.js';
 import { runInProcess } from './cli.js';
-import { ensureImages, fixtureConfig, writeTestCluster } from '../integration/harness.js';
+import { ownCluster, writeTestCluster } from '../integration/harness.js';
 
 /**
  * The snapshot → delete → restore suite on a cluster of its own: `nodes` (cluster.yaml
@@ -30,18 +30,7 @@ export function snapshotSuite(NAME: string, nodes: string, member: string): void
   const CONFIGMAPS = 20;
   const SECRETS = 5;
   let kube: KubeClient;
-  const started = Date.now();
-
-  before(async () => {
-    await ensureImages(fixtureConfig('tutorial-secure.yaml'));
-    await docker.removeLabelled(clusterLabels(NAME));
-  });
-
-  after(async () => {
-    kube?.close();
-    await docker.removeLabelled(clusterLabels(NAME));
-    process.stderr.write(`${NAME} snapshot suite: ${((Date.now() - started) / 1000).toFixed(0)} s with the cluster\n`);
-  });
+  ownCluster(docker, NAME, () => kube, `${NAME} snapshot suite`);
 
   const restricted = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
 

@@ -9,13 +9,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { CisReport } from '../../src/pipeline/cis-report.js';
-import { adminKubeconfigPath, clusterLabels, names, openLocalCluster } from '../../src/pipeline/local.js';
+import { adminKubeconfigPath, names, openLocalCluster } from '../../src/pipeline/local.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../../src/runtime/kube.js';
 import { runInProcess } from '../helpers/cli.js';
-import { ensureImages, fixtureConfig, tutorialNodes, writeTestCluster } from './harness.js';
+import { ownCluster, tutorialNodes, writeTestCluster } from './harness.js';
 
 const NAME = 'it13cis';
 const configPath = writeTestCluster(NAME, tutorialNodes('192.168.221'));
@@ -24,18 +24,7 @@ const cli = (...args: string[]) => runInProcess([...args, '-c', configPath]);
 const inNode = (n: string, cmd: string[]) => docker.exec(names.node(NAME, n), cmd);
 const WORKLOAD = 'k8s-img/workload:v1.37.2';
 let kube: KubeClient;
-const started = Date.now();
-
-before(async () => {
-  await ensureImages(fixtureConfig('tutorial-secure.yaml'));
-  await docker.removeLabelled(clusterLabels(NAME));
-});
-
-after(async () => {
-  kube?.close();
-  await docker.removeLabelled(clusterLabels(NAME));
-  process.stderr.write(`cis.test: ${((Date.now() - started) / 1000).toFixed(0)} s with the cluster\n`);
-});
+ownCluster(docker, NAME, () => kube, 'cis.test');
 
 type Pod = { status: { phase: string; podIP?: string; conditions?: { type: string; status: string }[] } };
 

@@ -2,7 +2,7 @@
 // default): `up`, `status`, `verify`, recovery from killed components and a
 // restarted node, the security properties, and a `down` that leaves nothing.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { connect } from 'node:tls';
 import { request } from 'node:https';
 import { getContainerRuntimeClient } from 'testcontainers';
@@ -10,7 +10,7 @@ import { adminKubeconfigPath, clusterLabels, names, openLocalCluster } from '../
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../../src/runtime/kube.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { runCli } from '../helpers/cli.js';
-import { IT_IMAGES, ensureImages, fixtureConfig, testName, testNet, tutorialNodes, writeTestCluster } from './harness.js';
+import { IT_IMAGES, ownCluster, testName, testNet, tutorialNodes, writeTestCluster } from './harness.js';
 
 const NAME = testName('secure');
 const NET = testNet(0);
@@ -33,16 +33,7 @@ async function configMapSurvives(name: string): Promise<void> {
   assert.equal(cm.data.created, 'before the fault');
 }
 
-before(async () => {
-  await ensureImages(fixtureConfig('tutorial-secure.yaml'));
-  // A leftover from an interrupted run would hold the addresses.
-  await docker.removeLabelled(clusterLabels(NAME));
-});
-
-after(async () => {
-  kube?.close();
-  await docker.removeLabelled(clusterLabels(NAME));
-});
+ownCluster(docker, NAME, () => kube, 'cluster.test');
 
 describe('local cluster, secure mode', () => {
   it('k8s-img up brings three nodes to Ready with CoreDNS', () => {

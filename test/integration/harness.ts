@@ -4,12 +4,15 @@
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseClusterConfig } from '../../src/config/load.js';
 import type { ResolvedConfig } from '../../src/config/defaults.js';
 import { fetchAndBuild, type Artifacts } from '../../src/pipeline/artifacts.js';
 import { ConsoleReporter } from '../../src/pipeline/progress.js';
+import { clusterLabels } from '../../src/plan/names.js';
+import type { DockerEngine } from '../../src/runtime/docker.js';
 import { readFixture } from '../helpers/fixtures.js';
 
 // `up` merges a context into the user's kubeconfig: the suites' clusters go into a file
@@ -83,4 +86,22 @@ export function writeTestCluster(name: string, nodes: string, extra = ''): strin
   const images = /^images:/m.test(extra) ? '' : `images: { prefix: ${IT_IMAGES} }\n`;
   writeFileSync(path, `apiVersion: k8s-img/v1alpha1\nkind: Cluster\nname: ${name}\nnodes:\n${nodes}${extra}${images}`);
   return path;
+}
+
+/**
+ * A suite's own cluster: images built before it, and its containers, volumes and network
+ * removed by label before (a leftover from an interrupted run would hold the addresses)
+ * and after; `client` is closed first. Prints how long the suite had the cluster.
+ */
+export function ownCluster(docker: DockerEngine, name: string, client: () => { close(): void } | undefined, what = name): void {
+  const started = Date.now();
+  before(async () => {
+    await ensureImages(fixtureConfig('tutorial-secure.yaml'));
+    await docker.removeLabelled(clusterLabels(name));
+  });
+  after(async () => {
+    client()?.close();
+    await docker.removeLabelled(clusterLabels(name));
+    process.stderr.write(`${what}: ${((Date.now() - started) / 1000).toFixed(0)} s with the cluster\n`);
+  });
 }
