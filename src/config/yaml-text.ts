@@ -1,8 +1,9 @@
 // YAML text → plain data, with limits: one document, few aliases, no merge keys,
 // plain keys only. Every parser complaint becomes a Problem in our own words; the
 // library's wording (API names, option names) never reaches the user.
-import YAML, { isAlias, isCollection, isNode, isScalar, type YAMLError } from 'yaml';
+import YAML, { isAlias, isCollection, isNode, isScalar, type ScalarTag, type YAMLError } from 'yaml';
 import { ConfigError, type Problem } from '../errors.js';
+import { UNREADABLE, readPlainYaml } from './yaml-plain.js';
 
 /** A real configuration has none; a few are tolerated, the "billion laughs" are not. */
 export const MAX_ALIASES = 50;
@@ -34,10 +35,15 @@ function fail(source: string, problems: Problem[]): never {
   throw new ConfigError(problems, source);
 }
 
+const PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: true, merge: false, strict: true } as const;
+
 export function parseYaml(text: string, source: string): unknown {
+  // Most files take the plain shapes yaml-plain.ts reads; for the rest, the library.
+  const plain = readPlainYaml(text, plainScalarValue);
+  if (plain !== undefined) return plain;
   let doc: YAML.Document.Parsed;
   try {
-    doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true, merge: false, strict: true });
+    doc = YAML.parseDocument(text, PARSE_OPTIONS);
   } catch {
     // e.g. nesting so deep that the parser runs out of stack
     return fail(source, [{ path: '(yaml)', message: 'the file cannot be parsed as YAML', hint: SYNTAX_HINT, severity: 'error' }]);
@@ -80,4 +86,29 @@ function lineOf(text: string, offset: number | undefined): string | undefined {
   let line = 1;
   for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
   return `line ${line}`;
+}
+
+/** The library's own resolution of a plain scalar (its core schema tags, in its order): yaml-plain.ts's resolver. */
+let scalarTags: { tags: ScalarTag[]; options: YAML.Document['options'] } | null | undefined;
+const plainValues = new Map<string, unknown>();
+
+export function plainScalarValue(plain: string): unknown {
+  if (plainValues.has(plain)) return plainValues.get(plain);
+  if (scalarTags === undefined) {
+    const doc = new YAML.Document(null, PARSE_OPTIONS);
+    // A schema with compatibility tags warns about some values: the library's to read.
+    scalarTags = doc.schema.compat ? null : { tags: (doc.schema.tags as ScalarTag[]).filter((t) => t.default === true && t.test), options: doc.options };
+  }
+  if (scalarTags === null) return UNREADABLE;
+  let value: unknown = plain;
+  for (const tag of scalarTags.tags) {
+    if (!tag.test!.test(plain)) continue;
+    let failed = false;
+    value = tag.resolve(plain, () => (failed = true), scalarTags.options);
+    if (isScalar(value)) value = value.value; // null and booleans come as Scalar nodes
+    if (failed || (typeof value === 'object' && value !== null)) value = UNREADABLE;
+    break;
+  }
+  plainValues.set(plain, value);
+  return value;
 }

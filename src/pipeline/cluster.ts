@@ -87,13 +87,7 @@ export function openAnyCluster(configPath: string | undefined): { cluster: Clust
   return { cluster: record?.provider === 'ssh' && configPath ? openCluster(configPath) : local, record };
 }
 
-export function bundlesDir(state: StateDir): string {
-  return join(state.dir, 'bundles');
-}
-
-export function adminKubeconfigPath(state: StateDir): string {
-  return join(state.dir, 'kubeconfig');
-}
+export { adminKubeconfigPath, bundlesDir } from '../runtime/state.js';
 
 export interface SshOptions {
   /** known_hosts to check host keys against (default ~/.ssh/known_hosts). */

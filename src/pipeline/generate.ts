@@ -20,21 +20,21 @@ export interface GenerateResult {
   secrets: Secrets;
 }
 
-export async function renderCluster(config: ResolvedConfig, state: StateDir, issuers: SecretIssuer[] = [basicIssuer]): Promise<GenerateResult> {
-  const plan = planCluster(config);
+export async function renderCluster(config: ResolvedConfig, state: StateDir, issuers: SecretIssuer[] = [basicIssuer], plan = planCluster(config)): Promise<GenerateResult> {
   const secrets = await state.ensure(plan, issuers);
   return { plan, bundles: renderBundles(plan, loadTemplates(), secrets), secrets };
 }
 
-/** Replaces the bundle folder (checked with checkOutputDir first) with the rendered bundles and its marker. */
 /**
  * renderCluster behind the checks: the state folder must be sound and this cluster
  * file's (recorded on first use), so no broken key is ever shipped.
  */
 export async function renderVerified(config: ResolvedConfig, state: StateDir, configPath: string, issuers: SecretIssuer[]): Promise<GenerateResult> {
-  await verifyState(state, planCluster(config), configPath);
-  claimState(state, configPath);
-  return renderCluster(config, state, issuers);
+  const plan = planCluster(config); // planned once: a 1 000-node plan takes a noticeable while
+  const files = state.remembering();
+  await verifyState(files, plan, configPath);
+  claimState(files, configPath);
+  return renderCluster(config, files, issuers, plan);
 }
 
 /** What a bundle folder must never be or contain. */
@@ -45,11 +45,12 @@ export function protectedPaths(configPath: string, state: StateDir): Protected[]
   ];
 }
 
+/** Replaces the bundle folder (checked with checkOutputDir first) with the rendered bundles and its marker. */
 export function writeBundles(outDir: string, result: GenerateResult): void {
   const files: TreeFile[] = [{ path: BUNDLE_MARKER, content: markerContent([...result.bundles.keys()]), mode: 0o644 }];
   const keep: string[] = [];
   for (const [node, list] of result.bundles) {
-    for (const f of list) files.push({ path: join(node, f.path), content: f.content, mode: f.mode });
+    for (const f of list) files.push({ path: `${node}/${f.path}`, content: f.content, mode: f.mode });
     for (const k of ARCHIVE_FILES) keep.push(join(node, k));
   }
   replaceTree(outDir, files, keep);

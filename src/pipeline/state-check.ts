@@ -8,7 +8,7 @@ import { ConfigError, type Problem } from '../errors.js';
 import type { ClusterPlan } from '../plan/types.js';
 import { lstatOrUndefined } from '../runtime/fs-errors.js';
 import type { StateDir } from '../runtime/state.js';
-import { privateKeyObject } from '../pki/x509.js';
+import { isPrivateKey } from '../pki/x509.js';
 import { checkCerts } from './certs.js';
 
 /** The cluster file a state folder belongs to, recorded on first use. */
@@ -70,7 +70,7 @@ async function checkPki(state: StateDir, plan: ClusterPlan, push: Push): Promise
   const badKeys = new Set<string>();
   for (const name of [...pki.cas.map((c) => c.name), ...pki.leaves.map((l) => l.name)]) {
     const key = state.read(`${name}.key`);
-    if (key === undefined || readableKey(key)) continue;
+    if (key === undefined || isPrivateKey(key)) continue;
     badKeys.add(name);
     push(`${name}.key`, 'is not a readable private key', isCA(name) ? restoreCA(name) : reissue(name));
   }
@@ -89,15 +89,6 @@ async function checkPki(state: StateDir, plan: ClusterPlan, push: Push): Promise
     else if (row.detail === `no ${leaf.ca}.crt to check it against`) push(file, message, restoreCA(leaf.ca));
     else if (keyGone) push(file, message, reissue(row.name));
     else push(file, message, 'run `k8s-img certs renew` to issue it again from its CA (the key stays)', true);
-  }
-}
-
-function readableKey(pem: string): boolean {
-  try {
-    privateKeyObject(pem);
-    return true;
-  } catch {
-    return false;
   }
 }
 

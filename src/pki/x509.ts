@@ -1,12 +1,28 @@
-// Thin helpers over @peculiar/x509: ECDSA P-256 keys (PKCS#8 PEM), certificates
-// shaped as kubeadm's so Go's TLS stack (apiserver, kubelet, etcd) accepts them.
-// @peculiar/x509 v2 loads tsyringe, which needs the Reflect metadata API at import time.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
-import { X509Certificate as NodeX509, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+// ECDSA P-256 keys (PKCS#8 PEM) and certificates shaped as kubeadm's, so Go's TLS stack
+// (apiserver, kubelet, etcd) accepts them. Leaves are built as DER here and signed with
+// node:crypto; CAs, and whatever falls outside the shapes cert-read.ts reads, go through
+// @peculiar/x509, loaded only then (with its dependencies it is a quarter of a second of
+// start-up that generate with existing keys does not need).
+import { X509Certificate as NodeX509, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type * as X509 from '@peculiar/x509';
 import { CA_YEARS, LEAF_DAYS, type CASpec, type LeafSpec } from '../plan/pki.js';
+import { ECDSA_SHA256, OID, isPrintableString, readCert, readEcKey, type CertInfo, type CertParts, type ExtKeyUsageName } from './cert-read.js';
+import { bodyOf, children, der, element, pemEncode } from './der.js';
 
-x509.cryptoProvider.set(globalThis.crypto);
+export type { CertInfo, ExtKeyUsageName };
+
+let loaded: typeof X509 | undefined;
+/** @peculiar/x509, loaded on first use (synchronously: describeCert's fallback is synchronous). */
+function library(): typeof X509 {
+  if (!loaded) {
+    const require = createRequire(import.meta.url);
+    require('reflect-metadata'); // tsyringe, which the library loads, needs the Reflect metadata API
+    loaded = require('@peculiar/x509') as typeof X509;
+    loaded.cryptoProvider.set(globalThis.crypto);
+  }
+  return loaded;
+}
 
 const subtle = globalThis.crypto.subtle;
 const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
@@ -21,23 +37,8 @@ export interface KeyPairPem {
   key: string;
 }
 
-export type ExtKeyUsageName = 'serverAuth' | 'clientAuth';
-
-export interface CertInfo {
-  subject: string;
-  issuer: string;
-  commonName: string;
-  organizations: string[];
-  dnsNames: string[];
-  ipAddresses: string[];
-  extKeyUsages: ExtKeyUsageName[];
-  isCA: boolean;
-  notBefore: Date;
-  notAfter: Date;
-  serial: string; // hexadecimal
-}
-
 export async function createCA(spec: CASpec, now: Date): Promise<KeyPairPem> {
+  const x509 = library();
   const keys = await generateKeys();
   const notAfter = new Date(now);
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + CA_YEARS);
@@ -73,23 +74,23 @@ export async function issueLeaf(spec: LeafSpec, ca: KeyPairPem, now: Date, exist
   const tbs = leafTbs(spec, signer, createPublicKey(privateKey).export({ type: 'spki', format: 'der' }), randomSerial(), now);
   const signature = sign('sha256', tbs, signer.key);
   const cert = der(0x30, tbs, ECDSA_SHA256, der(0x03, Buffer.from([0]), signature));
-  return { cert: x509.PemConverter.encode(new Uint8Array(cert), 'CERTIFICATE'), key: existingKey ?? x509.PemConverter.encode(new Uint8Array(privateKey.export({ type: 'pkcs8', format: 'der' })), 'PRIVATE KEY') };
+  return { cert: pemEncode(cert, 'CERTIFICATE'), key: existingKey ?? pemEncode(privateKey.export({ type: 'pkcs8', format: 'der' }), 'PRIVATE KEY') };
 }
 
 /** The to-be-signed part of a leaf certificate, as X509CertificateGenerator lays it out. */
 export function leafTbs(spec: LeafSpec, ca: { subject: Buffer; keyId: Buffer }, spki: Buffer, serialHex: string, now: Date): Buffer {
-  const usages = { client: [CLIENT_AUTH], server: [SERVER_AUTH], both: [SERVER_AUTH, CLIENT_AUTH] }[spec.usage];
+  const usages = { client: [OID.clientAuth], server: [OID.serverAuth], both: [OID.serverAuth, OID.clientAuth] }[spec.usage];
   const extensions = [
-    extension(OID_BASIC_CONSTRAINTS, true, der(0x30)),
-    extension(OID_KEY_USAGE, true, Buffer.from([0x03, 0x02, 0x05, 0xa0])), // digitalSignature, keyEncipherment
-    extension(OID_EXT_KEY_USAGE, false, der(0x30, ...usages)),
-    extension(OID_AUTHORITY_KEY_ID, false, der(0x30, der(0x80, ca.keyId))),
-    extension(OID_SUBJECT_KEY_ID, false, der(0x04, keyIdOf(spki))),
+    extension(OID.basicConstraints, true, der(0x30)),
+    extension(OID.keyUsage, true, Buffer.from([0x03, 0x02, 0x05, 0xa0])), // digitalSignature, keyEncipherment
+    extension(OID.extKeyUsage, false, der(0x30, ...usages)),
+    extension(OID.authorityKeyId, false, der(0x30, der(0x80, ca.keyId))),
+    extension(OID.subjectKeyId, false, der(0x04, keyIdOf(spki))),
   ];
   const altNames = [...spec.dnsNames.map((n) => der(0x82, Buffer.from(n, 'ascii'))), ...spec.ipAddresses.map((ip) => der(0x87, Buffer.from(ip.split('.').map(Number))))];
-  if (altNames.length > 0) extensions.push(extension(OID_SUBJECT_ALT_NAME, false, der(0x30, ...altNames)));
-  const attr = (oid: Buffer, v: string) => der(0x31, der(0x30, oid, der(x509.Name.isPrintableString(v) ? 0x13 : 0x0c, Buffer.from(v, 'utf8'))));
-  const subject = der(0x30, ...spec.organizations.map((o) => attr(OID_O, o)), attr(OID_CN, spec.commonName));
+  if (altNames.length > 0) extensions.push(extension(OID.subjectAltName, false, der(0x30, ...altNames)));
+  const attr = (oid: Buffer, v: string) => der(0x31, der(0x30, oid, der(isPrintableString(v) ? 0x13 : 0x0c, Buffer.from(v, 'utf8'))));
+  const subject = der(0x30, ...spec.organizations.map((o) => attr(OID.O, o)), attr(OID.CN, spec.commonName));
   const notBefore = new Date(now.getTime() - BACKDATE_MS);
   const notAfter = new Date(now.getTime() + LEAF_DAYS * DAY_MS);
   return der(
@@ -105,29 +106,8 @@ export function leafTbs(spec: LeafSpec, ca: { subject: Buffer; keyId: Buffer }, 
   );
 }
 
-const oid = (hex: string) => Buffer.from(`06${(hex.length / 2).toString(16).padStart(2, '0')}${hex}`, 'hex');
-const OID_O = oid('55040a');
-const OID_CN = oid('550403');
-const OID_BASIC_CONSTRAINTS = oid('551d13');
-const OID_KEY_USAGE = oid('551d0f');
-const OID_EXT_KEY_USAGE = oid('551d25');
-const OID_AUTHORITY_KEY_ID = oid('551d23');
-const OID_SUBJECT_KEY_ID = oid('551d0e');
-const OID_SUBJECT_ALT_NAME = oid('551d11');
-const SERVER_AUTH = oid('2b06010505070301');
-const CLIENT_AUTH = oid('2b06010505070302');
-const ECDSA_SHA256 = der(0x30, oid('2a8648ce3d040302'));
-
 function extension(id: Buffer, critical: boolean, value: Buffer): Buffer {
   return der(0x30, id, ...(critical ? [Buffer.from([0x01, 0x01, 0xff])] : []), der(0x04, value));
-}
-
-/** One DER element: tag, definite length, contents. */
-function der(tag: number, ...contents: Buffer[]): Buffer {
-  const body = Buffer.concat(contents);
-  const n = body.length;
-  const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 0xff] : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
-  return Buffer.concat([Buffer.from([tag, ...len]), body]);
 }
 
 function utcTime(d: Date): Buffer {
@@ -136,38 +116,10 @@ function utcTime(d: Date): Buffer {
   return der(0x17, Buffer.from(text, 'ascii'));
 }
 
-/** The elements inside the DER element at `at` (its tag's contents). */
-function children(buf: Buffer, at = 0): { start: number; end: number; tag: number }[] {
-  const out: { start: number; end: number; tag: number }[] = [];
-  const [start, end] = contentRange(buf, at);
-  for (let i = start; i < end; ) {
-    const [, e] = contentRange(buf, i);
-    out.push({ start: i, end: e, tag: buf[i]! });
-    i = e;
-  }
-  return out;
-}
-
-/** [start of contents, end of the element] of the DER element at `at`. */
-function contentRange(buf: Buffer, at: number): [number, number] {
-  let len = buf[at + 1]!;
-  let start = at + 2;
-  if (len & 0x80) {
-    const k = len & 0x7f;
-    if (k < 1 || k > 3) throw new Error('DER: unsupported length');
-    len = 0;
-    for (let j = 0; j < k; j++) len = (len << 8) | buf[start + j]!;
-    start += k;
-  }
-  if (start + len > buf.length) throw new Error('DER: truncated');
-  return [start, start + len];
-}
-
 /** SHA-1 of the subject public key's bits, as SubjectKeyIdentifierExtension.create computes it. */
 function keyIdOf(spki: Buffer): Buffer {
-  const bits = children(spki)[1]!;
-  const [start, end] = contentRange(spki, bits.start);
-  return createHash('sha1').update(spki.subarray(start + 1, end)).digest();
+  const bits = children(spki, element(spki, 0))[1]!;
+  return createHash('sha1').update(bodyOf(spki, bits).subarray(1)).digest();
 }
 
 interface CASigner {
@@ -177,31 +129,19 @@ interface CASigner {
 }
 const signers = new Map<string, CASigner | undefined>();
 
-/** What signing with `ca` needs, read once per CA; undefined when its certificate has no subject key identifier. */
+/**
+ * What signing with `ca` needs, read once per CA; undefined when its certificate is not
+ * in a shape cert-read.ts reads (a P-256 CA with a subject key identifier).
+ */
 export function caSigner(ca: KeyPairPem): CASigner | undefined {
   const memo = `${ca.cert}\0${ca.key}`;
   if (signers.has(memo)) return signers.get(memo);
   let signer: CASigner | undefined;
+  const parts = certParts(ca.cert);
   try {
-    const raw = Buffer.from(x509.PemConverter.decodeFirst(ca.cert));
-    const tbs = children(raw)[0]!;
-    const fields = children(raw, tbs.start);
-    // version, serial, signature algorithm, issuer, validity, subject, key, [3] extensions
-    if (fields[0]?.tag !== 0xa0) throw new Error('not a v3 certificate');
-    const subject = raw.subarray(fields[5]!.start, fields[5]!.end);
-    const exts = fields.find((f) => f.tag === 0xa3);
-    let keyId: Buffer | undefined;
-    for (const ext of exts ? children(raw, children(raw, exts.start)[0]!.start) : []) {
-      const parts = children(raw, ext.start);
-      if (!raw.subarray(parts[0]!.start, parts[0]!.end).equals(OID_SUBJECT_KEY_ID)) continue;
-      const value = parts[parts.length - 1]!;
-      const inner = contentRange(raw, value.start)[0];
-      const [s, e] = contentRange(raw, inner);
-      keyId = Buffer.from(raw.subarray(s, e));
-    }
-    if (keyId) signer = { subject: Buffer.from(subject), keyId, key: privateKeyObject(ca.key) };
+    if (parts?.keyId) signer = { subject: Buffer.from(parts.subject), keyId: Buffer.from(parts.keyId), key: privateKeyObject(ca.key) };
   } catch {
-    signer = undefined;
+    signer = undefined; // an unreadable key: the library path reports it
   }
   signers.set(memo, signer);
   return signer;
@@ -209,6 +149,7 @@ export function caSigner(ca: KeyPairPem): CASigner | undefined {
 
 /** issueLeaf through @peculiar/x509 (the reference for its bytes). */
 export async function issueLeafWithLibrary(spec: LeafSpec, ca: KeyPairPem, now: Date, existingKey?: string): Promise<KeyPairPem> {
+  const x509 = library();
   const caCert = new x509.X509Certificate(ca.cert);
   const caKey = await importPrivateKey(ca.key);
   const keys = existingKey === undefined ? await generateKeys() : await keyPairFromPem(existingKey);
@@ -218,7 +159,7 @@ export async function issueLeafWithLibrary(spec: LeafSpec, ca: KeyPairPem, now: 
     server: [x509.ExtendedKeyUsage.serverAuth],
     both: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
   }[spec.usage];
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
     new x509.ExtendedKeyUsageExtension(usages),
@@ -247,11 +188,13 @@ const described = new Map<string, CertInfo>();
 /** The certificate's fields (remembered per PEM text: generate reads each twice). */
 export function describeCert(pem: string): CertInfo {
   let info = described.get(pem);
-  if (!info) described.set(pem, (info = parseCert(pem)));
+  if (!info) described.set(pem, (info = certParts(pem)?.info ?? describeWithLibrary(pem)));
   return info;
 }
 
-function parseCert(pem: string): CertInfo {
+/** describeCert through @peculiar/x509: the reference, and the reader of every other shape. */
+export function describeWithLibrary(pem: string): CertInfo {
+  const x509 = library();
   const cert = new x509.X509Certificate(pem);
   const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
   const names = san?.names.items ?? [];
@@ -274,10 +217,36 @@ function parseCert(pem: string): CertInfo {
   };
 }
 
-/** Whether `caPem` issued `certPem`: issuer name matches and the signature checks out (dates are not checked). */
+/**
+ * Whether `caPem` issued `certPem`: issuer name matches and the signature checks out
+ * (dates are not checked). Certificates in k8s-img's shapes are checked from their DER;
+ * any other answer, and every other shape, is OpenSSL's.
+ */
 export async function verifiedBy(certPem: string, caPem: string): Promise<boolean> {
-  // node:crypto (OpenSSL) rather than the ASN.1 parser in JavaScript: generate checks
-  // every certificate of the state folder, ~2 000 on a 1 000-node cluster.
+  return verifiedFromDer(certPem, caPem) || verifiedByOpenSSL(certPem, caPem);
+}
+
+/**
+ * What X509_check_issued and X509_verify check, for the shapes cert-read.ts reads: the
+ * issuer name is the CA's subject (byte for byte), the authority key identifier is the
+ * CA's key identifier, the CA's key usage (if any) allows signing certificates, and the
+ * ECDSA-SHA256 signature over the to-be-signed bytes verifies with the CA's key.
+ * False means "not shown here", never "not issued by it".
+ */
+export function verifiedFromDer(certPem: string, caPem: string): boolean {
+  const cert = certParts(certPem);
+  const ca = certParts(caPem);
+  if (!cert || !ca || !cert.issuer.equals(ca.subject) || ca.keyCertSign === false) return false;
+  if (cert.authorityKeyId && !(ca.keyId && cert.authorityKeyId.equals(ca.keyId))) return false;
+  try {
+    return verify('sha256', cert.tbs, { key: caPublicKey(ca), dsaEncoding: 'der' }, cert.signature);
+  } catch {
+    return false;
+  }
+}
+
+/** verifiedBy through node:crypto (OpenSSL): the reference. */
+export function verifiedByOpenSSL(certPem: string, caPem: string): boolean {
   try {
     const cert = nodeCert(certPem);
     const ca = nodeCert(caPem);
@@ -289,6 +258,10 @@ export async function verifiedBy(certPem: string, caPem: string): Promise<boolea
 
 /** Whether `keyPem` is the private key of the certificate `certPem`. */
 export async function keyMatchesCert(keyPem: string, certPem: string): Promise<boolean> {
+  // The same public point as a key in k8s-img's shape (whose scalar was checked to give
+  // it) settles it; anything else is OpenSSL's to answer.
+  const point = ecKeyPoint(keyPem);
+  if (point && certParts(certPem)?.point.equals(point)) return true;
   try {
     return nodeCert(certPem).checkPrivateKey(privateKeyObject(keyPem));
   } catch {
@@ -296,10 +269,40 @@ export async function keyMatchesCert(keyPem: string, certPem: string): Promise<b
   }
 }
 
-// Parsed once per PEM text: a CA's certificate is checked against each of its ~1 000
+/** Whether `pem` is a private key node:crypto can read. */
+export function isPrivateKey(pem: string): boolean {
+  if (ecKeyPoint(pem)) return true;
+  try {
+    privateKeyObject(pem);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Read once per PEM text: a CA's certificate is checked against each of its ~1 000
 // leaves, and every key is read twice (readable? matches its certificate?).
+const parsedCerts = new Map<string, CertParts | undefined>();
+const ecPoints = new Map<string, Buffer | undefined>();
+const caKeys = new Map<CertParts, KeyObject>();
 const nodeCerts = new Map<string, NodeX509>();
 const keyObjects = new Map<string, KeyObject>();
+
+function certParts(pem: string): CertParts | undefined {
+  if (!parsedCerts.has(pem)) parsedCerts.set(pem, readCert(pem));
+  return parsedCerts.get(pem);
+}
+
+function ecKeyPoint(pem: string): Buffer | undefined {
+  if (!ecPoints.has(pem)) ecPoints.set(pem, readEcKey(pem));
+  return ecPoints.get(pem);
+}
+
+function caPublicKey(ca: CertParts): KeyObject {
+  let k = caKeys.get(ca);
+  if (!k) caKeys.set(ca, (k = createPublicKey({ key: ca.spki, format: 'der', type: 'spki' })));
+  return k;
+}
 
 function nodeCert(pem: string): NodeX509 {
   let c = nodeCerts.get(pem);
@@ -319,11 +322,11 @@ async function generateKeys(): Promise<CryptoKeyPair> {
 }
 
 async function exportKey(key: CryptoKey): Promise<string> {
-  return x509.PemConverter.encode(await subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
+  return pemEncode(new Uint8Array(await subtle.exportKey('pkcs8', key)), 'PRIVATE KEY');
 }
 
 async function importPrivateKey(pem: string): Promise<CryptoKey> {
-  return subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(pem), EC, true, ['sign']);
+  return subtle.importKey('pkcs8', library().PemConverter.decodeFirst(pem), EC, true, ['sign']);
 }
 
 /** WebCrypto cannot derive a public key from a private one; the JWK without `d` is it. */
@@ -335,9 +338,9 @@ async function keyPairFromPem(pem: string): Promise<CryptoKeyPair> {
 }
 
 /** O= first, then CN=, as Go and OpenSSL order them; explicit string types so no value is parsed as escapes or hex. */
-function subjectName(commonName: string, organizations: string[]): x509.Name {
-  const value = (v: string) => (x509.Name.isPrintableString(v) ? { printableString: v } : { utf8String: v });
-  return new x509.Name([...organizations.map((o) => ({ O: [value(o)] })), { CN: [value(commonName)] }]);
+function subjectName(commonName: string, organizations: string[]): X509.Name {
+  const value = (v: string) => (isPrintableString(v) ? { printableString: v } : { utf8String: v });
+  return new (library().Name)([...organizations.map((o) => ({ O: [value(o)] })), { CN: [value(commonName)] }]);
 }
 
 /** 16 random bytes, top bit clear (positive) and next bit set (no leading zero byte), as RFC 5280 wants. */

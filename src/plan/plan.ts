@@ -140,8 +140,15 @@ function dedupeFiles(files: FileSpec[], service: string): FileSpec[] {
 
 function collectSecrets(f: FileSpec, into: Set<string>): void {
   if ('secret' in f) into.add(f.secret);
-  else JSON.stringify(f.data, (_k, v: unknown) => {
-    if (v && typeof v === 'object' && '$secret' in v) into.add(String((v as { $secret: unknown }).$secret));
-    return v;
-  });
+  else collectMarkers(f.data, into);
+}
+
+/** The `{ $secret: name }` markers anywhere in template data (plain JSON values). */
+function collectMarkers(v: unknown, into: Set<string>): void {
+  if (Array.isArray(v)) {
+    for (const x of v) collectMarkers(x, into);
+  } else if (v && typeof v === 'object') {
+    if ('$secret' in v) into.add(String((v as { $secret: unknown }).$secret));
+    for (const x of Object.values(v)) collectMarkers(x, into);
+  }
 }

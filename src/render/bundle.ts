@@ -17,16 +17,18 @@ export function renderBundles(plan: ClusterPlan, templates: TemplateSet, secrets
   const missing = plan.secrets.filter((s) => secrets[s] === undefined);
   if (missing.length > 0) throw new Error(`render: secrets not supplied: ${missing.join(', ')}`);
   const r = new TemplateRenderer(templates);
-  return new Map(plan.nodes.map((n) => [n.name, renderNode(plan, n, r, secrets)]));
+  const rendered = new Map<string, string>();
+  return new Map(plan.nodes.map((n) => [n.name, renderNode(plan, n, r, secrets, rendered)]));
 }
 
-function renderNode(plan: ClusterPlan, node: NodePlan, r: TemplateRenderer, secrets: Secrets): BundleFile[] {
+/** `rendered`: file contents by template and data, for this render only (at 1 000 nodes two files in three repeat another's). */
+function renderNode(plan: ClusterPlan, node: NodePlan, r: TemplateRenderer, secrets: Secrets, rendered: Map<string, string>): BundleFile[] {
   const files: BundleFile[] = [];
   const hashes: Record<string, string> = {};
   for (const s of node.services) {
     const h = createHash('sha256');
     for (const f of s.files) {
-      const content = fileContent(f, r, secrets);
+      const content = fileContent(f, r, secrets, rendered);
       files.push({ path: `${s.name}/${f.path}`, mode: f.mode, content });
       h.update(`${f.path}\0${f.mode}\0${content}\0`);
     }
@@ -50,9 +52,13 @@ function renderNode(plan: ClusterPlan, node: NodePlan, r: TemplateRenderer, secr
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-function fileContent(f: FileSpec, r: TemplateRenderer, secrets: Secrets): string {
+function fileContent(f: FileSpec, r: TemplateRenderer, secrets: Secrets, rendered: Map<string, string>): string {
   if ('secret' in f) return secrets[f.secret]!;
-  return r.render(f.template, resolveSecrets(f.data, secrets) as object);
+  // The data still holds { $secret } markers, and the secrets are fixed for the render: a fit key.
+  const key = `${f.template}\0${JSON.stringify(f.data)}`;
+  let content = rendered.get(key);
+  if (content === undefined) rendered.set(key, (content = r.render(f.template, resolveSecrets(f.data, secrets) as object)));
+  return content;
 }
 
 /** Replaces `{ $secret: name }` markers in template data with the secret's text. */

@@ -77,8 +77,9 @@ export function composeBody(plan: ClusterPlan, node: NodePlan, configHashes: Rec
 
 /**
  * The YAML library's own output for `doc`, ~20× faster (a 1 000-node cluster has 1 000
- * compose files): block mappings and sequences laid out as the library lays them out,
- * every scalar and key rendered by the library itself, once per distinct value. Returns
+ * compose files, ~280 000 scalars): block mappings and sequences laid out as the
+ * library lays them out, every key and scalar rendered by the library itself once per
+ * distinct value, but for strings plainScalar proves it writes as they are. Returns
  * undefined for anything outside that shape (empty or nested sequences, null, a scalar
  * the library writes on several lines); the caller then asks the library for all of it.
  * A test compares the two on every node of the test configurations.
@@ -86,7 +87,7 @@ export function composeBody(plan: ClusterPlan, node: NodePlan, configHashes: Rec
 export function blockYaml(doc: Record<string, unknown>): string | undefined {
   const out: string[] = [];
   try {
-    mapping(doc, '', out);
+    mapping(doc, '', out, '');
   } catch (e) {
     if (e === NOT_BLOCK) return undefined;
     throw e;
@@ -108,14 +109,41 @@ function keyText(k: string): string {
   return t;
 }
 
+/**
+ * Strings the library writes as they are in a block sequence or as a mapping value
+ * (YAML 1.1, no line width), without asking it: most of a compose file's distinct
+ * values are flags, paths, node names, addresses and hashes. Each shape has no space,
+ * quote, comment or flow character, no indicator first and no ":" last, and cannot be
+ * read as a YAML 1.1 boolean, null, number, timestamp or merge key (yaml's
+ * schema/yaml-1.1 tests): (1) none of those holds "/" or "=" (flags, paths, URLs);
+ * (2) the words are letters only and only exponents ("e5") start with a letter, so a
+ * name that starts with another letter and holds a digit, ".", "_" or "-" is none;
+ * (3) numbers hold at most one "." (dotted quads); (4) numbers hold no letters but e,
+ * and b or x after a 0, so lowercase hexadecimal with an a, c, d or f is none.
+ * A test checks the library's output against this on random strings.
+ */
+export function plainScalar(v: string): boolean {
+  return (
+    (/^(?!---|\.\.\.|[,@%])[\w./=:,@+-]*[/=][\w./=:,@+-]*$/.test(v) && !v.endsWith(':')) ||
+    (/^[A-DF-Za-df-z][\w.-]*$/.test(v) && /[\d._-]/.test(v)) ||
+    /^\d{1,3}(?:\.\d{1,3}){3}$/.test(v) ||
+    (/^[0-9a-f]+$/.test(v) && /[acdf]/.test(v))
+  );
+}
+
 function scalarText(v: unknown): string {
   if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw NOT_BLOCK;
   const memo = typeof v === 'string' ? v : `\0${typeof v}:${String(v)}`;
   let t = scalars.get(memo);
   if (t === undefined) {
-    const full = YAML.stringify([v], YAML_OPTIONS);
-    if (!full.startsWith('- ') || !full.endsWith('\n') || full.slice(2, -1).includes('\n')) throw NOT_BLOCK;
-    scalars.set(memo, (t = full.slice(2, -1)));
+    if (typeof v === 'string' && plainScalar(v)) {
+      t = v;
+    } else {
+      const full = YAML.stringify([v], YAML_OPTIONS);
+      if (!full.startsWith('- ') || !full.endsWith('\n') || full.slice(2, -1).includes('\n')) throw NOT_BLOCK;
+      t = full.slice(2, -1);
+    }
+    scalars.set(memo, t);
   }
   return t;
 }
@@ -123,28 +151,32 @@ function scalarText(v: unknown): string {
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `first` is written before the first key instead of `indent` (a sequence item's "- "). */
-function mapping(m: Record<string, unknown>, indent: string, out: string[], first = indent): void {
-  const entries = Object.entries(m);
-  if (entries.length === 0) throw NOT_BLOCK;
-  entries.forEach(([k, v], i) => {
-    out.push(i === 0 ? first : indent, keyText(k), ':');
+function mapping(m: Record<string, unknown>, indent: string, out: string[], first: string): void {
+  const inner = `${indent}  `;
+  let i = 0;
+  for (const k in m) {
+    const v = m[k];
+    out.push(i++ === 0 ? first : indent, keyText(k), ':');
     if (Array.isArray(v)) {
       out.push('\n');
-      sequence(v, `${indent}  `, out);
+      sequence(v, inner, out);
     } else if (isMap(v)) {
       out.push('\n');
-      mapping(v, `${indent}  `, out);
+      mapping(v, inner, out, inner);
     } else {
       out.push(' ', scalarText(v), '\n');
     }
-  });
+  }
+  if (i === 0) throw NOT_BLOCK;
 }
 
 function sequence(items: unknown[], indent: string, out: string[]): void {
   if (items.length === 0) throw NOT_BLOCK;
-  for (const item of items) {
-    if (Array.isArray(item)) throw NOT_BLOCK;
-    if (isMap(item)) mapping(item, `${indent}  `, out, `${indent}- `);
-    else out.push(indent, '- ', scalarText(item), '\n');
+  const item = `${indent}- `;
+  const inner = `${indent}  `;
+  for (const v of items) {
+    if (Array.isArray(v)) throw NOT_BLOCK;
+    if (isMap(v)) mapping(v, inner, out, item);
+    else out.push(item, scalarText(v), '\n');
   }
 }

@@ -36,11 +36,42 @@ export const basicIssuer: SecretIssuer = {
   },
 };
 
+/** Where `up` keeps the local cluster's bundles. */
+export function bundlesDir(state: StateDir): string {
+  return join(state.dir, 'bundles');
+}
+
+/** The admin kubeconfig generate writes beside the keys (never into a node's bundle). */
+export function adminKubeconfigPath(state: StateDir): string {
+  return join(state.dir, 'kubeconfig');
+}
+
 export class StateDir {
+  /** The files read so far, when this instance remembers them (remembering()). */
+  private memo: Map<string, string | undefined> | undefined;
+
   constructor(readonly dir: string) {}
+
+  /**
+   * The same folder, each file read from disk once: generate checks every key and
+   * certificate and then ships them (at 1 000 nodes ~4 000 files, read three times
+   * over otherwise). Writes go through it, and what was checked is what is shipped.
+   */
+  remembering(): StateDir {
+    const s = new StateDir(this.dir);
+    s.memo = new Map();
+    return s;
+  }
 
   /** A file's text, or undefined when absent. Never follows a link or opens a FIFO or device. */
   read(name: string): string | undefined {
+    if (this.memo?.has(name)) return this.memo.get(name);
+    const text = this.readFile(name);
+    this.memo?.set(name, text);
+    return text;
+  }
+
+  private readFile(name: string): string | undefined {
     const p = join(this.dir, name);
     let st: Stats;
     try {
@@ -58,6 +89,7 @@ export class StateDir {
   write(name: string, content: string): void {
     withFsErrors(`cannot create the state folder ${this.dir}`, () => mkdirSync(this.dir, { recursive: true, mode: 0o700 }));
     writeFileAtomic(join(this.dir, name), content, name.endsWith('.crt') || name.endsWith('.pub') ? 0o644 : 0o600);
+    this.memo?.set(name, content);
   }
 
   /** Every secret the plan references: read from disk, the missing ones issued and saved. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -102,6 +103,8 @@ describe('atomic tree replacement', () => {
     const files = [
       { path: 'n/a', content: 'one', mode: 0o644 },
       { path: 'n/s/key', content: 'secret', mode: 0o600 },
+      { path: 'n/s/utf8', content: 'grüße €', mode: 0o644 },
+      { path: 'n/bytes', content: Buffer.from([0, 1, 2, 255]), mode: 0o644 },
       { path: 'marker', content: 'm', mode: 0o644 },
     ];
     replaceTree(dir, files, ['n/images.tar']);
@@ -110,19 +113,40 @@ describe('atomic tree replacement', () => {
     const before = [inode('.'), inode('n/a'), inode('n/s/key')];
     replaceTree(dir, files, ['n/images.tar']);
     assert.deepEqual([inode('.'), inode('n/a'), inode('n/s/key')], before, 'nothing rewritten');
-    // a stray file, changed bytes, a changed mode: each makes a new tree
+    // a stray file, changed bytes, a changed mode, a missing file, something else in a
+    // file's place (a link to the same bytes, a folder, a FIFO, which must not block): each
+    // makes a new tree
+    const replace = (p: string, by: (path: string) => void) => {
+      rmSync(join(dir, p), { recursive: true });
+      by(join(dir, p));
+    };
     for (const change of [
       () => writeFileSync(join(dir, 'n', 'stray'), 'x'),
       () => writeFileSync(join(dir, 'n', 'a'), 'two'),
+      () => writeFileSync(join(dir, 'n', 'a'), 'one\n'),
+      () => writeFileSync(join(dir, 'n', 's', 'utf8'), 'grüsse €'),
+      () => writeFileSync(join(dir, 'n', 'bytes'), Buffer.from([0, 1, 2, 254])),
       () => chmodSync(join(dir, 'n', 's', 'key'), 0o644),
+      () => chmodSync(join(dir, 'n', 's'), 0o700),
+      () => rmSync(join(dir, 'n', 's', 'key')),
+      () => replace('n/a', (p) => {
+        writeFileSync(`${p}.real`, 'one');
+        symlinkSync(`${p}.real`, p);
+      }),
+      () => replace('n/a', (p) => mkdirSync(p)),
+      () => replace('n/a', (p) => execFileSync('mkfifo', [p])),
+      () => replace('n/s', (p) => writeFileSync(p, 'x')),
     ]) {
       change();
       const root = inode('.');
       replaceTree(dir, files, ['n/images.tar']);
       assert.notEqual(inode('.'), root);
-      assert.deepEqual(readdirSync(join(dir, 'n')).sort(), ['a', 'images.tar', 's']);
+      assert.deepEqual(readdirSync(join(dir, 'n')).sort(), ['a', 'bytes', 'images.tar', 's']);
       assert.equal(readFileSync(join(dir, 'n', 'a'), 'utf8'), 'one');
+      assert.equal(readFileSync(join(dir, 'n', 's', 'utf8'), 'utf8'), 'grüße €');
+      assert.deepEqual(readFileSync(join(dir, 'n', 'bytes')), Buffer.from([0, 1, 2, 255]));
       assert.equal(statSync(join(dir, 'n', 's', 'key')).mode & 0o777, 0o600);
+      assert.equal(statSync(join(dir, 'n', 's')).mode & 0o777, 0o755 & ~process.umask());
       assert.equal(readFileSync(join(dir, 'n', 'images.tar'), 'utf8'), 'keep');
     }
   });

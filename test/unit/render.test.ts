@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import YAML from 'yaml';
 import { planCluster } from '../../src/plan/plan.js';
 import { renderBundles } from '../../src/render/bundle.js';
-import { blockYaml, composeDocument } from '../../src/render/compose.js';
+import { blockYaml, composeDocument, plainScalar } from '../../src/render/compose.js';
 import { renderDiagram } from '../../src/render/diagram.js';
 import { kubeBenchConfig } from '../../src/render/cis.js';
 import { cisPlan } from '../../src/plan/cis.js';
@@ -31,6 +32,35 @@ describe('compose.yaml writer', () => {
       }
     }
     assert.ok(nodes > 10);
+  });
+
+  it('plainScalar: every string it passes, the library writes as it is', () => {
+    const OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' } as const;
+    const writesPlain = (v: string) => YAML.stringify([v], OPTIONS) === `- ${v}\n` && YAML.stringify({ k: v }, OPTIONS) === `k: ${v}\n`;
+    const from = (chars: string, maxLength = 12) => fc.string({ unit: fc.constantFrom(...chars), maxLength });
+    // Near misses of each shape: YAML 1.1 numbers, words, timestamps and indicators mixed in.
+    const tricky = ['', '-', '--', '---', '...', '.', ':', '=', '/', ' ', '#', ',', '@', '%', '?', 'e', 'E', '0b', '0x', '0', '1', '12', '.5', 'e5', '1e5',
+      '_', '+', 'y', 'n', 'yes', 'No', 'on', 'OFF', 'null', '~', '<<', '.inf', '.nan', '2024-01-02', '1:30', 'a', 'f', 'w1', 'cp', '10.1.1.1', 'deadbeef'];
+    const parts = fc.array(fc.oneof(fc.constantFrom(...tricky), from('0123456789abcdefxbe.-_:=/+ ', 6)), { maxLength: 6 }).map((a) => a.join(''));
+    const samples = fc.oneof(
+      parts,
+      from('0123456789abcdef', 20), // hashes
+      fc.tuple(fc.nat(999), fc.nat(999), fc.nat(999), fc.nat(999)).map((q) => q.join('.')), // dotted quads, also out of range
+      from('ABCDEFYNOTabcdefynotwxz0123456789._-'), // names
+      from('-=/.:,@+%_0123456789abcdefeExXbB'), // flags and paths
+    );
+    let passed = 0;
+    fc.assert(
+      fc.property(samples, (v) => {
+        if (!plainScalar(v)) return;
+        passed++;
+        assert.ok(writesPlain(v), JSON.stringify(v));
+      }),
+      { numRuns: 20000, seed: 20261127 },
+    );
+    assert.ok(passed > 5000, `only ${passed} samples were plain: the generators miss the shapes`);
+    for (const v of ['--name=cp1', '/etc/kubernetes', 'w999', 'cp-1.example', '10.1.0.1', '0123456789abcdef', 'k8s-img/etcd:v3.7.3']) assert.ok(plainScalar(v) && writesPlain(v), v);
+    for (const v of ['e5', 'E12', 'yes', 'n', '0b101', '1e5', '12', '1.5', '1:30', '---=', '@a=b', 'a=b:', 'a b=c', '0bee', 'ebb']) assert.ok(!plainScalar(v), v);
   });
 
   it('leaves shapes it does not know to the library', () => {

@@ -1,12 +1,11 @@
 import { protectedPaths, renderVerified, writeBundles } from '../../pipeline/generate.js';
-import { adminKubeconfigPath } from '../../pipeline/cluster.js';
 import { adminKubeconfig } from '../../runtime/admin-kubeconfig.js';
 import { readClusterConfig } from '../../runtime/config-file.js';
 import { writeFileAtomic } from '../../runtime/files.js';
 import { defaultIssuers } from '../../runtime/issuers.js';
 import { checkOutputDir } from '../../runtime/output-dir.js';
 import { stateDir } from '../../runtime/paths.js';
-import { StateDir } from '../../runtime/state.js';
+import { StateDir, adminKubeconfigPath } from '../../runtime/state.js';
 import type { CliIO } from '../io.js';
 import { printWarnings } from '../output.js';
 
