@@ -34,9 +34,14 @@ export const TEST_LABELS = { 'io.k8s-img.managed': 'true', 'io.k8s-img.test': 't
 const NETS = (process.env.K8S_IMG_IT_NETS ?? '240,241,242,243').split(',').map((n) => Number(n.trim()));
 export const IT_IMAGES = process.env.K8S_IMG_IT_IMAGES || process.env.K8S_IMG_TEST_PREFIX || 'k8s-img';
 
-/** The first three octets of the suite's `i`-th node network, e.g. "192.168.240". */
-export function testNet(i: number): string {
+/**
+ * The first three octets of the suite's `i`-th node network, e.g. "192.168.240". Suites
+ * numbered past the default list (4: etcd snapshots, 5: upgrade, 6: etcd snapshots with 3
+ * members) keep their own network unless K8S_IMG_IT_NETS is that long.
+ */
+export function testNet(i: number, otherwise?: string): string {
   const octet = NETS[i];
+  if (octet === undefined && otherwise) return otherwise;
   if (octet === undefined || !Number.isInteger(octet)) throw new Error(`K8S_IMG_IT_NETS names no network number ${i}`);
   return `192.168.${octet}`;
 }
