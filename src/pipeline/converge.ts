@@ -228,8 +228,9 @@ export const CONVERGE: Action<ConvergeContext>[] = [
   },
   {
     title: (ctx) => (ctx.provider.kind === 'local' ? `Starting ${plan(ctx).nodes.length} node containers` : `Connecting to ${plan(ctx).nodes.length} nodes`),
-    async run(ctx) {
-      await ctx.provider.provision(plan(ctx).nodes);
+    async run(ctx, update) {
+      const p = plan(ctx);
+      await ctx.provider.provision(p.nodes, [...new Set(p.nodes.flatMap((n) => n.images.map((id) => p.images[id])))], update);
     },
   },
   {

@@ -2,13 +2,14 @@
 // to the default (1.37.2), with a Deployment (2 replicas, one per worker) behind a
 // NodePort Service that a client polls throughout (retrying once), and the API polled
 // the same way. Needs the 1.36.3 images (a cold build of ~15-40 min): test:long.
+import { removeLocalCluster } from '../../src/providers/local.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { parseClusterConfig } from '../../src/config/load.js';
 import { fetchAndBuild } from '../../src/pipeline/artifacts.js';
-import { adminKubeconfigPath, clusterLabels, openLocalCluster } from '../../src/pipeline/local.js';
+import { adminKubeconfigPath, openLocalCluster } from '../../src/pipeline/local.js';
 import { ConsoleReporter } from '../../src/pipeline/progress.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../../src/runtime/kube.js';
@@ -29,12 +30,12 @@ before(async () => {
     const text = readFileSync(configPath, 'utf8').replace(/kubernetesVersion: .*/, `kubernetesVersion: "${v}"`);
     await fetchAndBuild(parseClusterConfig(text).config, new ConsoleReporter(process.stderr));
   }
-  await docker.removeLabelled(clusterLabels(NAME));
+  await removeLocalCluster(docker, NAME);
 });
 
 after(async () => {
   kube?.close();
-  await docker.removeLabelled(clusterLabels(NAME));
+  await removeLocalCluster(docker, NAME);
 });
 
 /** The upgrade step running now: the one after the last recorded in <state>/upgrade.json. */
