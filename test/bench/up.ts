@@ -29,7 +29,7 @@ const name = arg('name', 'benchup');
 const prefix = arg('prefix', 'k8s-img');
 const out = arg('out', join(PACKAGE_ROOT, 'test', 'bench', 'up-results.md'));
 
-const loadavg = () => execFileSync('cat', ['/proc/loadavg']).toString().split(' ').slice(0, 3).join(' ');
+export const loadavg = () => execFileSync('cat', ['/proc/loadavg']).toString().split(' ').slice(0, 3).join(' ');
 const lines: string[] = [];
 const say = (l = '') => {
   lines.push(l);
