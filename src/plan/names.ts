@@ -28,8 +28,6 @@ export const names = {
   // Local mode: the node containers on this machine's engine.
   network: (cluster: string) => `k8s-img-${cluster}`,
   node: (cluster: string, node: string) => `k8s-img-${cluster}-${node}`,
-  /** Before the node storage volume: one volume per node (clusters made then still have them). */
-  volume: (cluster: string, node: string) => `k8s-img-${cluster}-${node}-var`,
   /** The one volume with every local node's /var and the image stores (providers/image-store.ts). */
   nodeStorage: 'k8s-img-nodes',
   /** A cluster's folder, or a node's /var, in the node storage volume. */

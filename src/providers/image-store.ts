@@ -49,8 +49,8 @@ const wholeStorage = { Type: 'volume', Source: names.nodeStorage, Target: ROOT }
 
 export interface StoreRequest {
   nodeImage: string;
-  /** Every image any node of the cluster runs. */
-  images: string[];
+  /** The nodes' image archives (`save`), each with what it holds (images.txt: `ref id` lines). */
+  archives: { file: string; images: { ref: string; id: string }[] }[];
 }
 
 /**
@@ -60,10 +60,9 @@ export interface StoreRequest {
  * folders made.
  */
 export async function stockNodes(docker: DockerEngine, req: StoreRequest, dirs: string[], update: (d: string) => void): Promise<string[]> {
-  const infos = await Promise.all([req.nodeImage, ...req.images].map((r) => docker.imageInfo(r)));
-  const missing = [req.nodeImage, ...req.images].filter((_, i) => !infos[i]);
-  if (missing.length > 0) throw new HostError(`images missing on this engine: ${missing.join(', ')}`, 'run `k8s-img build` first');
-  const key = storeKey(infos[0]!.id, infos.slice(1).map((i) => i!.id));
+  const node = await docker.imageInfo(req.nodeImage);
+  if (!node) throw new HostError(`the node image ${req.nodeImage} is missing on this engine`, 'run `k8s-img up` again: it builds it');
+  const key = storeKey(node.id, req.archives.flatMap((a) => a.images.map((i) => i.id)));
   await docker.createVolume(names.nodeStorage, STORAGE_LABELS);
   update(`linking the image store into ${dirs.length} node folder${dirs.length === 1 ? '' : 's'}`);
   let made = await linkFromStore(docker, req.nodeImage, key, dirs);
@@ -92,6 +91,7 @@ async function linkFromStore(docker: DockerEngine, nodeImage: string, key: strin
       tar -C "$s" --exclude='./lib/docker/overlay2/*/diff' -cf - . | tar -C "$d" -xpf -
       # ... and the layers' files linked: read-only to the node's engine.
       for l in "$s"/lib/docker/overlay2/*/diff; do
+        [ -d "$l" ] || continue
         id=\${l%/diff}; id=\${id##*/}
         cp -al "$l" "$d/lib/docker/overlay2/$id/diff"
       done
@@ -109,12 +109,18 @@ async function makeStore(docker: DockerEngine, req: StoreRequest, key: string): 
   const builder = `k8s-img-store-build${tmp}`;
   const labels = { ...STORAGE_LABELS, [LABEL.storeKey]: key };
   // The node image's own /var first, then its engine started on it, as a node's is.
-  const start = `set -e; t=${ROOT}/store/${tmp}; mkdir -p "$t"; cp -a /var/. "$t"/; mount --bind "$t" /var; exec /usr/local/bin/k8s-img-node`;
+  const start = `set -e; t=${ROOT}/store/${tmp}; mkdir -p "$t"; cp -a /var/. "$t"/; touch "$t"; mount --bind "$t" /var; exec /usr/local/bin/k8s-img-node`;
   try {
     await docker.runContainer({ name: builder, Image: req.nodeImage, Labels: labels, Entrypoint: ['sh', '-c', start], HostConfig: nodeHostConfig('none', [wholeStorage]) } as never);
     await waitEngine(docker, builder);
-    const load = await docker.exec(builder, ['docker', 'load', '-q'], { stdin: await docker.saveStream(req.images) });
-    if (load.code !== 0) throw new HostError(`loading the images into the image store failed: ${lastLines(load.stderr || load.stdout)}`, 'is the disk full? (df -h)');
+    // Every node's archive that adds an image (layers already there are not written again).
+    const loaded = new Set<string>();
+    for (const a of [...req.archives].sort((x, y) => y.images.length - x.images.length)) {
+      if (a.images.every((i) => loaded.has(i.id))) continue;
+      const load = await docker.exec(builder, ['docker', 'load', '-q'], { stdinFile: a.file });
+      if (load.code !== 0) throw new HostError(`loading ${a.file} into the image store failed: ${lastLines(load.stderr || load.stdout)}`, 'is the disk full? (df -h)');
+      for (const i of a.images) loaded.add(i.id);
+    }
     // The engine stops cleanly (the entrypoint waits for dockerd) before its files are used.
     await docker.stopAndRemove(builder, 60);
     // What is this engine's own and not the nodes' goes; the rename makes the store whole at once.
@@ -166,8 +172,9 @@ const lastLines = (s: string) => s.trim().split('\n').slice(-3).join(' ');
 export async function waitEngine(docker: DockerEngine, container: string, timeoutMs = 60000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await docker.exec(container, ['docker', 'info', '--format', '{{.ServerVersion}}']).catch(() => undefined);
-    if (r?.code === 0) return;
+    // Not `docker info`: it exits 0 when no engine answers.
+    const r = await docker.exec(container, ['docker', 'version', '--format', '{{.Server.Version}}']).catch(() => undefined);
+    if (r?.code === 0 && r.stdout.trim() !== '') return;
     if (Date.now() > deadline) throw new HostError(`the Docker engine inside ${container} did not start`, `see \`docker logs ${container}\``);
     await new Promise((res) => setTimeout(res, 500));
   }

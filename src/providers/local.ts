@@ -10,7 +10,7 @@ import type { DockerEngine } from '../runtime/docker.js';
 import { buildNodeImage } from '../pipeline/build.js';
 import type { Reporter } from '../pipeline/progress.js';
 import { nodeHostConfig, nodeVarMount, removeNodeDirs, stockNodes, waitEngine } from './image-store.js';
-import type { NodeHost, NodeProvider } from './types.js';
+import type { NodeArchiveList, NodeHost, NodeProvider } from './types.js';
 
 /** The local network: the /24 around the nodes (local mode puts every node on one bridge). */
 export function localSubnet(config: ResolvedConfig): string {
@@ -47,8 +47,6 @@ export class LocalProvider implements NodeProvider {
   readonly kind = 'local';
   /** The node image (`buildNodeImage`); needed only to create node containers. */
   nodeImage: string | undefined;
-  /** Node folders the last `provision` made from the image store. */
-  stocked: string[] = [];
 
   constructor(
     private readonly docker: DockerEngine,
@@ -63,7 +61,7 @@ export class LocalProvider implements NodeProvider {
     return names.node(this.config.name, node);
   }
 
-  async provision(nodes: { name: string; address: string; roles: string[] }[], images: string[] = [], update: (detail: string) => void = () => {}): Promise<void> {
+  async provision(nodes: { name: string; address: string; roles: string[] }[], archives: NodeArchiveList = [], update: (detail: string) => void = () => {}): Promise<void> {
     const cluster = this.config.name;
     const network = names.network(cluster);
     if (!(await this.docker.networkExists(network))) await this.docker.createNetwork(network, localSubnet(this.config), clusterLabels(cluster));
@@ -77,7 +75,7 @@ export class LocalProvider implements NodeProvider {
     if (fresh.length > 0) {
       if (!this.nodeImage) throw new Error('LocalProvider.provision: the node image was not built'); // a programming error
       // Each new node's /var starts with every image of the cluster in its engine: the node step finds them there.
-      this.stocked = await stockNodes(this.docker, { nodeImage: this.nodeImage, images }, fresh.map((n) => names.nodeDir(cluster, n.name)), update);
+      await stockNodes(this.docker, { nodeImage: this.nodeImage, archives }, fresh.map((n) => names.nodeDir(cluster, n.name)), update);
       update(`starting ${fresh.map((n) => n.name).join(', ')}`);
     }
     for (const node of fresh) {

@@ -259,9 +259,9 @@ export class DockerEngine {
     return { containers: containers.length, volumes: (Volumes ?? []).length, networks: networks.length };
   }
 
-  /** Runs a command in a container; stdin may be a file or a stream fed in (e.g. `docker load`). */
-  async exec(container: string, cmd: string[], opts: { stdinFile?: string; stdin?: NodeJS.ReadableStream; workdir?: string; env?: string[] } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-    const input = opts.stdin ?? (opts.stdinFile ? createReadStream(opts.stdinFile) : undefined);
+  /** Runs a command in a container; stdin may be a file streamed in (e.g. `docker load`). */
+  async exec(container: string, cmd: string[], opts: { stdinFile?: string; workdir?: string; env?: string[] } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    const input = opts.stdinFile ? createReadStream(opts.stdinFile) : undefined;
     const exec = await this.api.getContainer(container).exec({
       Cmd: cmd,
       AttachStdout: true,

@@ -36,10 +36,10 @@ import { syncNodeBundle } from '../../src/pipeline/node-ops.js';
 import { silentReporter } from '../../src/pipeline/progress.js';
 import { saveRegistryStorage } from '../../src/pipeline/save.js';
 import { IMAGES } from '../../src/plan/images.js';
-import { clusterLabels, names } from '../../src/plan/names.js';
+import { names } from '../../src/plan/names.js';
 import { planCluster } from '../../src/plan/plan.js';
 import type { ClusterPlan, ImageId } from '../../src/plan/types.js';
-import { LocalProvider } from '../../src/providers/local.js';
+import { LocalProvider, removeLocalCluster } from '../../src/providers/local.js';
 import { adminKubeconfig } from '../../src/runtime/admin-kubeconfig.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { writeFileAtomic } from '../../src/runtime/files.js';
@@ -249,8 +249,7 @@ export async function timeBare(docker: DockerEngine, prepared: Prepared, cluster
   const dir = mkdtempSync(join(tmpdir(), 'k8s-img-bench-bare-'));
   const configPath = join(dir, 'cluster.yaml');
   writeFileSync(configPath, configText(cluster, pfx, subnet));
-  const labels = { ...clusterLabels(cluster), [BENCH_LABEL]: 'bare' };
-  await docker.removeLabelled(clusterLabels(cluster));
+  await removeLocalCluster(docker, cluster);
   const before = loadavg();
   const clock = new Clock();
   const stop: { reason?: string } = {};
@@ -282,7 +281,7 @@ export async function timeBare(docker: DockerEngine, prepared: Prepared, cluster
     }
   } finally {
     if (!keep) {
-      await docker.removeLabelled(labels);
+      await removeLocalCluster(docker, cluster);
       rmSync(dir, { recursive: true, force: true });
     } else process.stderr.write(`kept: node containers k8s-img-${cluster}-*, state in ${dir}\n`);
   }
