@@ -31,7 +31,7 @@ import { composeUp, loadNodeImages, stackSettled, syncNodeBundle, waitServices }
 import { preflight, preflightError } from './preflight.js';
 import type { Reporter } from './progress.js';
 import { leavingNodes, removeNodes } from './remove-nodes.js';
-import { saveNodeArchives } from './save.js';
+import { saveNodeArchives, type NodeArchive } from './save.js';
 import { claimState, verifyState } from './state-check.js';
 
 export interface Timings {
@@ -69,6 +69,8 @@ export interface ConvergeContext {
   bundles: string;
   artifacts?: Artifacts;
   result?: GenerateResult;
+  /** The nodes' image archives, once written. */
+  archives?: NodeArchive[];
   outcomes: NodeOutcome[];
   removed: string[];
   timings: Partial<Timings>;
@@ -242,7 +244,7 @@ export const CONVERGE: Action<ConvergeContext>[] = [
     title: 'Image archives',
     reportsItself: true,
     async run(ctx) {
-      await saveNodeArchives(plan(ctx), ctx.docker, ctx.bundles, ctx.reporter, readExtraImages(ctx.cluster.state));
+      ctx.archives = await saveNodeArchives(plan(ctx), ctx.docker, ctx.bundles, ctx.reporter, readExtraImages(ctx.cluster.state));
     },
   },
   {
@@ -259,8 +261,8 @@ export const CONVERGE: Action<ConvergeContext>[] = [
   },
   {
     title: (ctx) => (ctx.provider.kind === 'local' ? `Starting ${plan(ctx).nodes.length} node containers` : `Connecting to ${plan(ctx).nodes.length} nodes`),
-    async run(ctx) {
-      await ctx.provider.provision(plan(ctx).nodes);
+    async run(ctx, update) {
+      await ctx.provider.provision(plan(ctx).nodes, ctx.archives, update);
     },
   },
   {

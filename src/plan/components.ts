@@ -415,7 +415,9 @@ export const COMPONENTS: readonly ComponentDef[] = [
     oneshot: true,
     tmpfs: ['/tmp'],
     env: () => ({ HOME: '/tmp' }), // kubectl's discovery cache; the root filesystem is read-only
-    args: () => [
+    // In this order: calico-node waits for its CRDs and RBAC before it can start (and the
+    // nodes are Ready only then), CoreDNS cannot run before that anyway.
+    args: (c) => [
       `--kubeconfig=${CONF}/kubeconfig`,
       'apply',
       '--server-side',
@@ -423,28 +425,9 @@ export const COMPONENTS: readonly ComponentDef[] = [
       '--field-manager=k8s-img',
       '-f',
       '/usr/share/k8s-img/manifests',
-      '-f',
-      `${CONF}/manifests`,
+      ...addonManifests(c).flatMap((f) => ['-f', `${CONF}/${f.path}`]),
     ],
-    files: (c) => [
-      ...kubeconfig(c, 'kubeconfig', 'admin'),
-      { path: 'manifests/rbac.yaml', mode: 0o600, template: 'addons/rbac.yaml', data: { secure: c.secure } },
-      // Ingress of the system namespaces limited to what they serve (CIS 5.3.2).
-      ...(c.secure ? [{ path: 'manifests/network-policies.yaml', mode: 0o600, template: 'addons/network-policies.yaml', data: { namespaces: ['kube-system', 'kube-public', 'kube-node-lease'] } }] : []),
-      {
-        path: 'manifests/coredns.yaml',
-        mode: 0o600,
-        template: 'addons/coredns.yaml',
-        data: {
-          image: c.images.coredns,
-          clusterDNS: c.config.networking.clusterDNS,
-          domain: c.config.networking.dnsDomain,
-          upstream: c.config.networking.upstreamDNS === undefined ? '/etc/resolv.conf' : c.config.networking.upstreamDNS.join(' '),
-          secure: c.secure,
-          apiServer: `https://${c.kubernetesServiceIP}:443`,
-        },
-      },
-    ],
+    files: (c) => [...kubeconfig(c, 'kubeconfig', 'admin'), ...addonManifests(c)],
     dependsOn: [{ service: 'kube-apiserver', condition: 'service_healthy' }],
   },
   {
@@ -661,6 +644,28 @@ export const COMPONENTS: readonly ComponentDef[] = [
     dependsOn: [{ service: 'kube-apiserver', condition: 'service_healthy' }],
   },
 ];
+
+/** The add-on manifests k8s-img writes, in the order the addons service applies them. */
+function addonManifests(c: NodeContext): FileSpec[] {
+  return [
+    { path: 'manifests/rbac.yaml', mode: 0o600, template: 'addons/rbac.yaml', data: { secure: c.secure } },
+    // Ingress of the system namespaces limited to what they serve (CIS 5.3.2).
+    ...(c.secure ? [{ path: 'manifests/network-policies.yaml', mode: 0o600, template: 'addons/network-policies.yaml', data: { namespaces: ['kube-system', 'kube-public', 'kube-node-lease'] } }] : []),
+    {
+      path: 'manifests/coredns.yaml',
+      mode: 0o600,
+      template: 'addons/coredns.yaml',
+      data: {
+        image: c.images.coredns,
+        clusterDNS: c.config.networking.clusterDNS,
+        domain: c.config.networking.dnsDomain,
+        upstream: c.config.networking.upstreamDNS === undefined ? '/etc/resolv.conf' : c.config.networking.upstreamDNS.join(' '),
+        secure: c.secure,
+        apiServer: `https://${c.kubernetesServiceIP}:443`,
+      },
+    },
+  ];
+}
 
 function etcdMemberSecrets(node: string): FileSpec[] {
   return ['etcd-server', 'etcd-peer'].flatMap((n) => [secret(`pki/${n}.crt`, `${n}-${node}.crt`), secret(`pki/${n}.key`, `${n}-${node}.key`)]);

@@ -4,13 +4,14 @@
 // the same way. Needs the 1.36.3 images (a cold build of ~15-40 min): test:long. Run
 // two ways (test/long/upgrade*.test.ts): `k8s-img upgrade --to`, and kubernetesVersion
 // edited in cluster.yaml + `k8s-img up` (with its refusals first).
+import { removeLocalCluster } from '../../src/providers/local.js';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { parseClusterConfig } from '../../src/config/load.js';
 import { fetchAndBuild } from '../../src/pipeline/artifacts.js';
-import { adminKubeconfigPath, clusterLabels, openLocalCluster } from '../../src/pipeline/local.js';
+import { adminKubeconfigPath, openLocalCluster } from '../../src/pipeline/local.js';
 import { ConsoleReporter } from '../../src/pipeline/progress.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../../src/runtime/kube.js';
@@ -32,12 +33,12 @@ export function upgradeSuite(NAME: string, NET: string, via: 'upgrade' | 'up'): 
     for (const v of [FROM, TO]) {
       await fetchAndBuild(parseClusterConfig(withVersion(v)).config, new ConsoleReporter(process.stderr));
     }
-    await docker.removeLabelled(clusterLabels(NAME));
+    await removeLocalCluster(docker, NAME);
   });
 
   after(async () => {
     kube?.close();
-    await docker.removeLabelled(clusterLabels(NAME));
+    await removeLocalCluster(docker, NAME);
   });
 
   /** The upgrade step running now: the one after the last recorded in <state>/upgrade.json. */

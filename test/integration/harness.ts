@@ -3,6 +3,7 @@
 // the suites remove what they start themselves, found by label.
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
 
+import { removeLocalCluster } from '../../src/providers/local.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,6 @@ import { parseClusterConfig } from '../../src/config/load.js';
 import type { ResolvedConfig } from '../../src/config/defaults.js';
 import { fetchAndBuild, type Artifacts } from '../../src/pipeline/artifacts.js';
 import { ConsoleReporter } from '../../src/pipeline/progress.js';
-import { clusterLabels } from '../../src/plan/names.js';
 import type { DockerEngine } from '../../src/runtime/docker.js';
 import { readFixture } from '../helpers/fixtures.js';
 
@@ -102,11 +102,11 @@ export function ownCluster(docker: DockerEngine, name: string, client: () => { c
   const started = Date.now();
   before(async () => {
     await ensureImages(fixtureConfig('tutorial-secure.yaml'));
-    await docker.removeLabelled(clusterLabels(name));
+    await removeLocalCluster(docker, name);
   });
   after(async () => {
     client()?.close();
-    await docker.removeLabelled(clusterLabels(name));
+    await removeLocalCluster(docker, name);
     process.stderr.write(`${what}: ${((Date.now() - started) / 1000).toFixed(0)} s with the cluster\n`);
   });
 }
