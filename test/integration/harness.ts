@@ -4,9 +4,9 @@
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
 
 import { removeLocalCluster } from '../../src/providers/local.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { scratchDir } from '../helpers/scratch.js';
+import { writeFileSync } from 'node:fs';
 import { after, before } from 'node:test';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseClusterConfig } from '../../src/config/load.js';
 import type { ResolvedConfig } from '../../src/config/defaults.js';
@@ -17,7 +17,7 @@ import { readFixture } from '../helpers/fixtures.js';
 
 // `up` merges a context into the user's kubeconfig: the suites' clusters go into a file
 // of their own, never into the kubeconfig of whoever runs the tests.
-process.env.KUBECONFIG = join(mkdtempSync(join(tmpdir(), 'k8s-img-it-kube-')), 'config');
+process.env.KUBECONFIG = join(scratchDir('k8s-img-it-kube-'), 'config');
 
 /**
  * Labels of the suites' throw-away containers: a test label and a cluster of their own,
@@ -75,18 +75,10 @@ export function tutorialNodes(net: string): string {
 `;
 }
 
-// A suite's folder holds its cluster's state: bundles and image archives, GBs per cluster.
-// They go when the test process ends (K8S_IMG_KEEP_TEST_STATE=1 keeps them for a post-mortem).
-const testDirs: string[] = [];
-process.on('exit', () => {
-  if (process.env.K8S_IMG_KEEP_TEST_STATE === '1') return;
-  for (const d of testDirs) rmSync(d, { recursive: true, force: true });
-});
-
 /** Writes a three-node cluster.yaml on a network of its own (tests never touch the default cluster). */
 export function writeTestCluster(name: string, nodes: string, extra = ''): string {
-  const dir = mkdtempSync(join(tmpdir(), `k8s-img-${name}-`));
-  testDirs.push(dir);
+  // Its cluster's state (bundles and image archives, GBs) goes when the test process ends.
+  const dir = scratchDir(`k8s-img-${name}-`);
   const path = join(dir, 'cluster.yaml');
   const images = /^images:/m.test(extra) ? '' : `images: { prefix: ${IT_IMAGES} }\n`;
   writeFileSync(path, `apiVersion: k8s-img/v1alpha1\nkind: Cluster\nname: ${name}\nnodes:\n${nodes}${extra}${images}`);

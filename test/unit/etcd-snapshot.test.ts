@@ -1,8 +1,8 @@
 // etcd snapshots: the one-shots' argv (pure, from the plan) and the snapshot folder in
 // the state folder (checksums, names, identity) — no engine needed.
+import { scratchDir } from '../helpers/scratch.js';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { durationSeconds } from '../../src/config/duration.js';
@@ -76,7 +76,7 @@ describe('etcd one-shots', () => {
 
 describe('snapshot folder', () => {
   const setup = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'k8s-img-snap-'));
+    const dir = scratchDir('k8s-img-snap-');
     const state = new StateDir(join(dir, 'state'));
     state.write('ca.crt', '-----CA-----\n');
     state.write('encryption.key', 'a2V5');
@@ -133,7 +133,7 @@ describe('snapshot folder', () => {
     const id = clusterIdentity('trio', state);
     assert.doesNotThrow(() => checkIdentity(manifest('x', '', 0, id), 'trio', id));
     assert.throws(() => checkIdentity(manifest('x', '', 0, 'f'.repeat(64)), 'trio', id), (e: unknown) => e instanceof ClusterError && /not to this one/.test(e.message));
-    const other = new StateDir(join(mkdtempSync(join(tmpdir(), 'k8s-img-snap-')), 's'));
+    const other = new StateDir(join(scratchDir('k8s-img-snap-'), 's'));
     other.write('ca.crt', '-----ANOTHER CA-----\n');
     assert.notEqual(clusterIdentity('trio', other), id);
   });

@@ -1,8 +1,8 @@
 // Rolling upgrades, the pure part: which version changes upstream's skew policy allows,
 // the order nodes are touched in; and the CLI refusing before it asks the engine anything.
+import { scratchDir } from '../helpers/scratch.js';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseClusterConfig } from '../../src/config/load.js';
@@ -66,7 +66,7 @@ describe('upgrade: the order', () => {
 
 describe('upgrade: the CLI', () => {
   const cluster = (version: string) => {
-    const dir = mkdtempSync(join(tmpdir(), 'k8s-img-upgrade-'));
+    const dir = scratchDir('k8s-img-upgrade-');
     const path = join(dir, 'cluster.yaml');
     writeFileSync(path, `apiVersion: k8s-img/v1alpha1\nkind: Cluster\nname: it10ref\nkubernetesVersion: "${version}"\nnodes:\n  - { name: n1, address: 192.168.252.10, roles: [control-plane, etcd, worker] }\n`);
     return path;
@@ -143,7 +143,7 @@ describe('upgrade by editing kubernetesVersion: up, deploy and upgrade refuse be
   const NODES = '  - { name: n1, address: 192.168.252.10, roles: [control-plane, etcd, worker] }\n';
   /** A cluster.yaml and a state folder whose record says what runs (`running`, and the configuration applied then). */
   const running = (provider: 'local' | 'ssh', version: string, yaml: string, applied?: string) => {
-    const dir = mkdtempSync(join(tmpdir(), 'k8s-img-upgrade-'));
+    const dir = scratchDir('k8s-img-upgrade-');
     const path = join(dir, 'cluster.yaml');
     const text = (v: string, extra = '') => `apiVersion: k8s-img/v1alpha1\nkind: Cluster\nname: it10ref\nkubernetesVersion: "${v}"\n${provider === 'ssh' ? 'ssh: { user: root }\n' : ''}nodes:\n${NODES}${extra}`;
     writeFileSync(path, text(version));
