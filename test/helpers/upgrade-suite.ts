@@ -15,11 +15,133 @@ import { adminKubeconfigPath, openLocalCluster } from '../../src/pipeline/local.
 import { ConsoleReporter } from '../../src/pipeline/progress.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../../src/runtime/kube.js';
+import type { StateDir } from '../../src/runtime/state.js';
 import { runInProcess } from './cli.js';
-import { tutorialNodes, writeTestCluster } from '../integration/harness.js';
+import { IT_IMAGES, tutorialNodes, writeTestCluster } from '../integration/harness.js';
 
-const FROM = '1.36.3';
-const TO = '1.37.2';
+export const FROM = '1.36.3';
+export const TO = '1.37.2';
+
+/** The upgrade step running now: the one after the last recorded in <state>/upgrade.json. */
+export function runningStep(state: StateDir): string {
+  const text = state.read('upgrade.json');
+  const done = text ? (JSON.parse(text) as { done: string[] }).done : [];
+  return `after ${done.at(-1) ?? 'the start'}`;
+}
+
+export interface Polled {
+  requests: number;
+  failedFirst: number;
+  failed: number;
+  longestGapMs: number;
+  failures: string[];
+}
+
+/**
+ * Polls `once` every `everyMs`, retrying a failure once; counts failures and the longest
+ * time without an answer, and notes when (seconds in, which step: `where`) each failure was.
+ */
+export function poller(once: () => Promise<boolean>, everyMs: number, where: () => string) {
+  const started = Date.now();
+  const r: Polled = { requests: 0, failedFirst: 0, failed: 0, longestGapMs: 0, failures: [] };
+  let lastOk = Date.now();
+  let stop = false;
+  const done = (async () => {
+    while (!stop) {
+      r.requests++;
+      let ok = await once().catch(() => false);
+      if (!ok) {
+        r.failedFirst++;
+        ok = await once().catch(() => false);
+        if (!ok) r.failed++;
+        r.failures.push(`${((Date.now() - started) / 1000).toFixed(1)} s ${ok ? 'once' : 'twice'} (${where()})`);
+      }
+      if (ok) {
+        r.longestGapMs = Math.max(r.longestGapMs, Date.now() - lastOk);
+        lastOk = Date.now();
+      }
+      await new Promise((res) => setTimeout(res, everyMs));
+    }
+    r.longestGapMs = Math.max(r.longestGapMs, Date.now() - lastOk);
+  })();
+  return { result: r, stop: async () => ((stop = true), await done, r) };
+}
+
+export const httpOk = (host: string, port: number) =>
+  new Promise<boolean>((resolve) => {
+    const req = httpRequest({ host, port, path: '/', timeout: 2000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+
+/** The Service and API pollers' counts, each failure's time and step, and the upgrade's step lines. */
+export function pollReport(label: string, seconds: number, s: Polled, a: Polled, upgradeStderr: string): string {
+  return (
+    `${label}: ${FROM} → ${TO} in ${seconds.toFixed(0)} s; Service: ${s.requests} requests, ${s.failedFirst} failed once, ${s.failed} failed after a retry, longest gap ${(s.longestGapMs / 1000).toFixed(1)} s; ` +
+    `API /readyz: ${a.requests} requests, ${a.failedFirst} failed once, ${a.failed} failed after a retry, longest gap ${(a.longestGapMs / 1000).toFixed(1)} s\n` +
+    `${label}: Service failures: ${s.failures.join('; ') || 'none'}\n${label}: API failures: ${a.failures.join('; ') || 'none'}\n${label}: the upgrade's steps:\n${upgradeStderr.split('\n').filter((l) => /upgrade .*→/.test(l)).join('\n')}\n`
+  );
+}
+
+/**
+ * A Deployment of the workload at FROM (2 replicas, one per worker, a PodDisruptionBudget,
+ * a readiness probe, a preStop sleep) behind a NodePort Service, waited for on sw1 and sw2
+ * and through `address`; returns the node port.
+ */
+export async function webBehindService(kube: KubeClient, address: string): Promise<number> {
+  const sec = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
+  await kube.create('/apis/apps/v1/namespaces/default/deployments', {
+    metadata: { name: 'web' },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'web' } },
+      strategy: { rollingUpdate: { maxUnavailable: 0 } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: {
+          terminationGracePeriodSeconds: 10,
+          affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'web' } } } }] } },
+          containers: [
+            {
+              name: 'w',
+              image: `${IT_IMAGES}/workload:v${FROM}`,
+              args: ['serve'],
+              securityContext: sec,
+              readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
+              // Endpoints and kube-proxy drop the pod before it stops serving.
+              lifecycle: { preStop: { sleep: { seconds: 3 } } },
+            },
+          ],
+        },
+      },
+    },
+  });
+  await kube.create('/apis/policy/v1/namespaces/default/poddisruptionbudgets', { metadata: { name: 'web' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } } });
+  const svc = await kube.create<{ spec: { ports: { nodePort: number }[] } }>('/api/v1/namespaces/default/services', {
+    metadata: { name: 'web' },
+    spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+  });
+  const nodePort = svc.spec.ports[0]!.nodePort;
+  const nodes = await waitFor('2 web pods ready on sw1 and sw2', 240_000, async () => {
+    const pods = await kube.get<{ items: { spec: { nodeName?: string }; status: { conditions?: { type: string; status: string }[] } }[] }>('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb');
+    const ready = pods.items.filter((p) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((p) => p.spec.nodeName);
+    return ready.length === 2 ? ready.sort() : undefined;
+  });
+  assert.deepEqual(nodes, ['sw1', 'sw2']);
+  await waitFor(`the Service on ${address}:${nodePort}`, 60_000, async () => ((await httpOk(address, nodePort)) ? true : undefined));
+  return nodePort;
+}
+
+/** After an upgrade: every kubelet and the API server report TO. */
+export async function assertRunsTo(kube: KubeClient): Promise<void> {
+  const nodes = await kube.get<{ items: { metadata: { name: string }; status: { nodeInfo: { kubeletVersion: string } } }[] }>('/api/v1/nodes');
+  assert.deepEqual(nodes.items.map((n) => n.status.nodeInfo.kubeletVersion), [`v${TO}`, `v${TO}`, `v${TO}`]);
+  assert.equal((await kube.get<{ gitVersion: string }>('/version')).gitVersion, `v${TO}`);
+}
 
 /** `via`: `k8s-img upgrade --to`, or cluster.yaml's kubernetesVersion edited and `k8s-img up`. */
 export function upgradeSuite(NAME: string, NET: string, via: 'upgrade' | 'up'): void {
@@ -41,53 +163,7 @@ export function upgradeSuite(NAME: string, NET: string, via: 'upgrade' | 'up'): 
     await removeLocalCluster(docker, NAME);
   });
 
-  /** The upgrade step running now: the one after the last recorded in <state>/upgrade.json. */
-  function runningStep(): string {
-    const text = openLocalCluster(configPath).state.read('upgrade.json');
-    const done = text ? (JSON.parse(text) as { done: string[] }).done : [];
-    return `after ${done.at(-1) ?? 'the start'}`;
-  }
-
-  /**
-   * Polls `once` every `everyMs`, retrying a failure once; counts failures and the longest
-   * time without an answer, and notes when (seconds in, which step) each failure was.
-   */
-  function poller(once: () => Promise<boolean>, everyMs: number) {
-    const started = Date.now();
-    const r = { requests: 0, failedFirst: 0, failed: 0, longestGapMs: 0, failures: [] as string[] };
-    let lastOk = Date.now();
-    let stop = false;
-    const done = (async () => {
-      while (!stop) {
-        r.requests++;
-        let ok = await once().catch(() => false);
-        if (!ok) {
-          r.failedFirst++;
-          ok = await once().catch(() => false);
-          if (!ok) r.failed++;
-          r.failures.push(`${((Date.now() - started) / 1000).toFixed(1)} s ${ok ? 'once' : 'twice'} (${runningStep()})`);
-        }
-        if (ok) {
-          r.longestGapMs = Math.max(r.longestGapMs, Date.now() - lastOk);
-          lastOk = Date.now();
-        }
-        await new Promise((res) => setTimeout(res, everyMs));
-      }
-      r.longestGapMs = Math.max(r.longestGapMs, Date.now() - lastOk);
-    })();
-    return { result: r, stop: async () => ((stop = true), await done, r) };
-  }
-
-  const httpOk = (host: string, port: number) =>
-    new Promise<boolean>((resolve) => {
-      const req = httpRequest({ host, port, path: '/', timeout: 2000 }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode === 200));
-      });
-      req.on('timeout', () => req.destroy());
-      req.on('error', () => resolve(false));
-      req.end();
-    });
+  const step = () => runningStep(openLocalCluster(configPath).state);
 
   describe(`upgrade ${FROM} → ${TO}`, () => {
     it(`k8s-img up at ${FROM}`, async () => {
@@ -128,68 +204,23 @@ export function upgradeSuite(NAME: string, NET: string, via: 'upgrade' | 'up'): 
 
     let nodePort = 0;
     it('a Deployment (2 replicas, one per worker) behind a NodePort Service', async () => {
-      const sec = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
-      await kube.create('/apis/apps/v1/namespaces/default/deployments', {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: { app: 'web' } },
-          strategy: { rollingUpdate: { maxUnavailable: 0 } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: {
-              terminationGracePeriodSeconds: 10,
-              affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'web' } } } }] } },
-              containers: [
-                {
-                  name: 'w',
-                  image: `k8s-img/workload:v${FROM}`,
-                  args: ['serve'],
-                  securityContext: sec,
-                  readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
-                  // Endpoints and kube-proxy drop the pod before it stops serving.
-                  lifecycle: { preStop: { sleep: { seconds: 3 } } },
-                },
-              ],
-            },
-          },
-        },
-      });
-      await kube.create('/apis/policy/v1/namespaces/default/poddisruptionbudgets', { metadata: { name: 'web' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } } });
-      const svc = await kube.create<{ spec: { ports: { nodePort: number }[] } }>('/api/v1/namespaces/default/services', {
-        metadata: { name: 'web' },
-        spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
-      });
-      nodePort = svc.spec.ports[0]!.nodePort;
-      const nodes = await waitFor('2 web pods ready on sw1 and sw2', 240_000, async () => {
-        const pods = await kube.get<{ items: { spec: { nodeName?: string }; status: { conditions?: { type: string; status: string }[] } }[] }>('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb');
-        const ready = pods.items.filter((p) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((p) => p.spec.nodeName);
-        return ready.length === 2 ? ready.sort() : undefined;
-      });
-      assert.deepEqual(nodes, ['sw1', 'sw2']);
-      await waitFor(`the Service on ${NET}.206:${nodePort}`, 60_000, async () => ((await httpOk(`${NET}.206`, nodePort)) ? true : undefined));
+      nodePort = await webBehindService(kube, `${NET}.206`);
     });
 
     it(`${via === 'upgrade' ? `k8s-img upgrade --to ${TO}` : `kubernetesVersion: "${TO}" and k8s-img up`}: the Service answers throughout; every component runs ${TO} after`, async () => {
-      const service = poller(() => httpOk(`${NET}.206`, nodePort), 100);
-      const api = poller(async () => (await kube.raw('GET', '/readyz', undefined, { timeoutMs: 2000 })).status === 200, 200);
+      const service = poller(() => httpOk(`${NET}.206`, nodePort), 100, step);
+      const api = poller(async () => (await kube.raw('GET', '/readyz', undefined, { timeoutMs: 2000 })).status === 200, 200, step);
       const started = Date.now();
       if (via === 'up') writeFileSync(configPath, withVersion(TO));
       const r = via === 'upgrade' ? await cli('upgrade', '--to', TO) : await cli('up');
       const seconds = (Date.now() - started) / 1000;
       const s = await service.stop();
       const a = await api.stop();
-      process.stderr.write(
-        `upgrade.test: ${FROM} → ${TO} in ${seconds.toFixed(0)} s; Service: ${s.requests} requests, ${s.failedFirst} failed once, ${s.failed} failed after a retry, longest gap ${(s.longestGapMs / 1000).toFixed(1)} s; ` +
-          `API /readyz: ${a.requests} requests, ${a.failedFirst} failed once, ${a.failed} failed after a retry, longest gap ${(a.longestGapMs / 1000).toFixed(1)} s\n` +
-          `upgrade.test: Service failures: ${s.failures.join('; ') || 'none'}\nupgrade.test: API failures: ${a.failures.join('; ') || 'none'}\nupgrade.test: the upgrade's steps:\n${r.stderr.split('\n').filter((l) => /upgrade .*→/.test(l)).join('\n')}\n`,
-      );
+      process.stderr.write(pollReport('upgrade.test', seconds, s, a, r.stderr));
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
       if (via === 'up') assert.match(r.stdout, /Kubernetes upgraded from 1\.36\.3 to 1\.37\.2 in \d+ s \(6 steps; etcd snapshot pre-upgrade-1-36-3-\d+ taken first\)/);
       assert.equal(s.failed, 0, 'the Service failed requests even after a retry');
-      const nodes = await kube.get<{ items: { metadata: { name: string }; status: { nodeInfo: { kubeletVersion: string } } }[] }>('/api/v1/nodes');
-      assert.deepEqual(nodes.items.map((n) => n.status.nodeInfo.kubeletVersion), ['v1.37.2', 'v1.37.2', 'v1.37.2']);
-      assert.equal((await kube.get<{ gitVersion: string }>('/version')).gitVersion, `v${TO}`);
+      await assertRunsTo(kube);
       assert.match(readFileSync(configPath, 'utf8'), /kubernetesVersion: "1\.37\.2"/);
       const list = await cli('etcd', 'snapshot', 'list');
       assert.match(list.stdout, /^pre-upgrade-1-36-3-\d+\s+\S+\s+1\.36\.3/m);

@@ -37,7 +37,8 @@ export const IT_IMAGES = process.env.K8S_IMG_IT_IMAGES || process.env.K8S_IMG_TE
 /**
  * The first three octets of the suite's `i`-th node network, e.g. "192.168.240". Suites
  * numbered past the default list (4: etcd snapshots, 5: upgrade, 6: etcd snapshots with 3
- * members) keep their own network unless K8S_IMG_IT_NETS is that long.
+ * members, 7: upgrade by edit, 8: upgrade over SSH) keep their own network unless
+ * K8S_IMG_IT_NETS is that long.
  */
 export function testNet(i: number, otherwise?: string): string {
   const octet = NETS[i];
