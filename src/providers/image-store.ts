@@ -56,28 +56,23 @@ export interface StoreRequest {
 /**
  * Makes each node folder (cluster/node paths of the volume) that does not exist yet from
  * the store of these images, making the store first when there is none (~10 s: one
- * `docker load` of them all). Folders that exist are left as they are. Returns the
- * folders made.
+ * `docker load` of them all). Folders that exist are left as they are.
  */
-export async function stockNodes(docker: DockerEngine, req: StoreRequest, dirs: string[], update: (d: string) => void): Promise<string[]> {
+export async function stockNodes(docker: DockerEngine, req: StoreRequest, dirs: string[], update: (d: string) => void): Promise<void> {
   const node = await docker.imageInfo(req.nodeImage);
   if (!node) throw new HostError(`the node image ${req.nodeImage} is missing on this engine`, 'run `k8s-img up` again: it builds it');
   const key = storeKey(node.id, req.archives.flatMap((a) => a.images.map((i) => i.id)));
   await docker.createVolume(names.nodeStorage, STORAGE_LABELS);
   update(`linking the image store into ${dirs.length} node folder${dirs.length === 1 ? '' : 's'}`);
-  let made = await linkFromStore(docker, req.nodeImage, key, dirs);
-  if (made === undefined) {
-    update('making the image store (once per set of images)');
-    await makeStore(docker, req, key);
-    update(`linking the image store into ${dirs.length} node folder${dirs.length === 1 ? '' : 's'}`);
-    made = await linkFromStore(docker, req.nodeImage, key, dirs);
-    if (made === undefined) throw new HostError(`the image store ${key} vanished right after it was made`, 'run again');
-  }
-  return made;
+  if (await linkFromStore(docker, req.nodeImage, key, dirs)) return;
+  update('making the image store (once per set of images)');
+  await makeStore(docker, req, key);
+  update(`linking the image store into ${dirs.length} node folder${dirs.length === 1 ? '' : 's'}`);
+  if (!(await linkFromStore(docker, req.nodeImage, key, dirs))) throw new HostError(`the image store ${key} vanished right after it was made`, 'run again');
 }
 
-/** undefined when there is no store with this key yet. */
-async function linkFromStore(docker: DockerEngine, nodeImage: string, key: string, dirs: string[]): Promise<string[] | undefined> {
+/** false when there is no store with this key yet. */
+async function linkFromStore(docker: DockerEngine, nodeImage: string, key: string, dirs: string[]): Promise<boolean> {
   const script = `
     set -e
     s=${ROOT}/store/${key}
@@ -95,12 +90,11 @@ async function linkFromStore(docker: DockerEngine, nodeImage: string, key: strin
         id=\${l%/diff}; id=\${id##*/}
         cp -al "$l" "$d/lib/docker/overlay2/$id/diff"
       done
-      echo "made $rel"
     done`;
   const r = await oneShot(docker, nodeImage, script, dirs);
-  if (r.code === 3) return undefined;
+  if (r.code === 3) return false;
   if (r.code !== 0) throw new HostError(`making the node folders from the image store failed: ${lastLines(r.output)}`, `is the disk full? (df -h; docker volume inspect ${names.nodeStorage})`);
-  return r.output.split('\n').flatMap((l) => (l.startsWith('made ') ? [l.slice(5)] : []));
+  return true;
 }
 
 async function makeStore(docker: DockerEngine, req: StoreRequest, key: string): Promise<void> {

@@ -213,22 +213,13 @@ export class DockerEngine {
     await c.remove({ force: true }).catch(() => undefined);
   }
 
-  /** Volumes carrying all `labels`, newest first. */
-  async listVolumes(labels: Record<string, string>): Promise<{ name: string; labels: Record<string, string>; created: string }[]> {
-    const { Volumes } = await this.api.listVolumes({ filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) } });
-    return (Volumes ?? [])
-      .map((v) => ({ name: v.Name, labels: v.Labels ?? {}, created: (v as { CreatedAt?: string }).CreatedAt ?? '' }))
-      .sort((a, b) => b.created.localeCompare(a.created));
-  }
+
 
   async volumeExists(name: string): Promise<boolean> {
     return this.api.getVolume(name).inspect().then(() => true, () => false);
   }
 
-  /** Removes a volume; false when the engine refuses (in use by a container). */
-  async removeVolume(name: string): Promise<boolean> {
-    return this.api.getVolume(name).remove().then(() => true, () => false);
-  }
+
 
   async startContainer(name: string): Promise<void> {
     await this.api.getContainer(name).start().catch((e: { statusCode?: number }) => {

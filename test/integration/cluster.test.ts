@@ -21,6 +21,9 @@ let kube: KubeClient;
 const cli = (...args: string[]) => runCli([...args, '-c', configPath], { timeoutMs: 900_000 });
 const node = (n: string) => names.node(NAME, n);
 const inNode = (n: string, cmd: string[]) => docker.exec(node(n), cmd);
+/** A shell command in a throwaway container with local mode's node storage volume at /nodes. */
+const inNodeStorage = (script: string) =>
+  docker.runToCompletion({ Image: `${IT_IMAGES}/node:0.1.0`, Entrypoint: ['sh', '-c', script], HostConfig: { Mounts: [{ Type: 'volume', Source: names.nodeStorage, Target: '/nodes' }] }, Labels: { [TEST_LABEL]: NAME } } as never);
 /** A crash, not a stop: `docker kill` counts as a manual stop and disables the restart policy. */
 const crash = (n: string, service: string) => inNode(n, ['sh', '-c', `kill -9 $(docker inspect -f '{{.State.Pid}}' k8s-img-${service})`]);
 
@@ -54,7 +57,7 @@ describe('local cluster, secure mode', () => {
     const [files, single] = r.stdout.trim().split(' ').map(Number);
     assert.ok(files! > 100, `only ${files} layer files in sw2's engine`);
     assert.equal(single, 0, `${single} of ${files} layer files in sw2 have no other link`);
-    const store = await docker.runToCompletion({ Image: `${IT_IMAGES}/node:0.1.0`, Entrypoint: ['ls', `/nodes/${names.nodeDir(NAME)}`, '/nodes/store'], HostConfig: { Mounts: [{ Type: 'volume', Source: names.nodeStorage, Target: '/nodes' }] }, Labels: { [TEST_LABEL]: NAME } } as never);
+    const store = await inNodeStorage(`ls /nodes/${names.nodeDir(NAME)} /nodes/store`);
     assert.equal(store.code, 0, store.output);
     assert.match(store.output, /sm1\nsw1\nsw2\n/);
   });
@@ -296,7 +299,7 @@ describe('down', () => {
     assert.deepEqual((await docker.api.listVolumes({ filters })).Volumes ?? [], []);
     assert.deepEqual(await docker.api.listNetworks({ filters }), []);
     // Its nodes' folders are gone from the node storage volume; the image stores stay for the next `up`.
-    const left = await docker.runToCompletion({ Image: `${IT_IMAGES}/node:0.1.0`, Entrypoint: ['sh', '-c', `ls -A /nodes/clusters; ls /nodes/store | wc -l`], HostConfig: { Mounts: [{ Type: 'volume', Source: names.nodeStorage, Target: '/nodes' }] }, Labels: { [TEST_LABEL]: NAME } } as never);
+    const left = await inNodeStorage('ls -A /nodes/clusters; ls /nodes/store | wc -l');
     assert.equal(left.code, 0, left.output);
     assert.doesNotMatch(left.output, new RegExp(`^${NAME}$`, 'm'));
     assert.match(left.output, /^[1-9]\d*$/m);
