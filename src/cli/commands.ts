@@ -183,14 +183,14 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     command: 'etcd <subject> <action> [snapshot]',
-    describe: 'etcd snapshots: `etcd snapshot save [--name N]`, `etcd snapshot list`, `etcd snapshot restore NAME`',
+    describe: 'etcd snapshots: `etcd snapshot save [--name N]`, `etcd snapshot list`, `etcd snapshot fetch NODE:NAME [--name N]` (a periodic one, into the state folder), `etcd snapshot restore NAME|NODE:NAME`',
     builder: (y) =>
       y
         .positional('subject', { choices: ['snapshot'] as const, describe: 'what to act on' })
-        .positional('action', { choices: ['save', 'list', 'restore'] as const, describe: 'save a snapshot, list them, or restore one' })
-        .positional('snapshot', { type: 'string', describe: 'restore: the snapshot\'s name (see list)' })
+        .positional('action', { choices: ['save', 'list', 'fetch', 'restore'] as const, describe: 'save a snapshot, list them, fetch a periodic one from its member, or restore one' })
+        .positional('snapshot', { type: 'string', describe: 'restore: the snapshot\'s name, or NODE:NAME for a periodic one (see list); fetch: NODE:NAME' })
         .option('config', localConfigOption('cluster configuration (default: the local cluster)'))
-        .option('name', { type: 'string', requiresArg: true, describe: 'save: the snapshot\'s name (default: <cluster>-<UTC time>)' })
+        .option('name', { type: 'string', requiresArg: true, describe: 'save: the snapshot\'s name (default: <cluster>-<UTC time>); fetch: its name in the state folder (default: <node>-<name>)' })
         .option('json', { type: 'boolean', default: false, describe: 'list: print the manifests as JSON' })
         .option('known-hosts', knownHostsOption),
     load: () => import('./commands/etcd.js'),

@@ -26,6 +26,8 @@ export const DEFAULTS = {
   imagePrefix: 'k8s-img',
   binarySource: 'go' as BinarySource,
   goproxy: 'https://proxy.golang.org',
+  /** Periodic etcd snapshots, when `etcd.snapshots` is given without these (RKE2's defaults are 12h and 5). */
+  etcdSnapshots: { every: '6h', keep: 5 },
 } as const;
 
 export interface ResolvedConfig {
@@ -47,6 +49,8 @@ export interface ResolvedConfig {
     mode: SecurityMode;
     podSecurity: { enforce: PodSecurityLevel; warn: PodSecurityLevel; audit: PodSecurityLevel; exemptNamespaces: string[] };
   };
+  /** Periodic snapshots on every etcd member; undefined: off. */
+  etcd: { snapshots: { every: string; keep: number } | undefined };
   images: { prefix: string; base: string | undefined };
   binaries: { source: BinarySource; dir: string | undefined; releaseURL: string | undefined; goproxy: string | undefined };
 }
@@ -70,6 +74,9 @@ export function resolveDefaults(c: ClusterConfig): ResolvedConfig {
         mtu: n.calico?.mtu ?? DEFAULTS.calicoMTU[n.calico?.backend ?? DEFAULTS.calicoBackend],
         asNumber: n.calico?.asNumber ?? DEFAULTS.calicoAS,
       },
+    },
+    etcd: {
+      snapshots: c.etcd?.snapshots ? { every: c.etcd.snapshots.every ?? DEFAULTS.etcdSnapshots.every, keep: c.etcd.snapshots.keep ?? DEFAULTS.etcdSnapshots.keep } : undefined,
     },
     security: {
       mode: c.security?.mode ?? DEFAULTS.securityMode,

@@ -38,6 +38,13 @@ export const FIELD_DOCS: Record<string, Doc> = {
   'networking.calico.backend': { description: 'vxlan works across routed networks too; bgp is the tutorial\'s node-to-node mesh (nodes on one L2 network).', default: DEFAULTS.calicoBackend },
   'networking.calico.mtu': { description: 'The pod interfaces\' MTU: 1450 with vxlan, 1500 with bgp.', default: DEFAULTS.calicoMTU.vxlan },
   'networking.calico.asNumber': { description: 'The BGP autonomous system of every node (bgp backend).', default: DEFAULTS.calicoAS },
+  etcd: { description: 'etcd beyond its members.' },
+  'etcd.snapshots': {
+    description:
+      'Periodic snapshots on every etcd member (off unless given): a Compose service saves one every `every` into /var/lib/k8s-img/etcd-snapshots on the member, with its sha256, and keeps the `keep` newest. `k8s-img etcd snapshot list` shows them; `restore <node>:<name>` restores one.',
+  },
+  'etcd.snapshots.every': { description: 'How often: whole numbers with d, h, m or s, largest first (20s, 30m, 6h, 1d12h); 10s to 30d.', default: DEFAULTS.etcdSnapshots.every },
+  'etcd.snapshots.keep': { description: 'How many snapshots each member keeps (1-1000); older ones are removed.', default: DEFAULTS.etcdSnapshots.keep },
   security: { description: 'How the cluster is secured.' },
   'security.mode': { description: "secure: TLS everywhere, RBAC, client certificates. simple: the tutorial's first flavour, no authentication, for learning only.", default: DEFAULTS.securityMode },
   'security.podSecurity': { description: 'Cluster-wide Pod Security levels (secure mode) for namespaces that set none by label.' },

@@ -2,6 +2,7 @@
 // none stops at the first, so the user sees everything wrong in one run.
 import type { Problem } from '../errors.js';
 import { DEFAULTS, type ResolvedConfig } from './defaults.js';
+import { durationSeconds } from './duration.js';
 import { broadcast, contains, enclosing, nth, overlaps, parseCidr, parseIPv4, specialUse, type Cidr } from './net.js';
 import type { SshConfig } from './schema.js';
 import { ABSOLUTE_PATH, DNS_DOMAIN, DNS_LABEL, IMAGE_PREFIX, IMAGE_REFERENCE, KEY_PATH, SSH_USER, URL_PATTERN, quote } from './patterns.js';
@@ -22,6 +23,7 @@ export function checkRules(c: ResolvedConfig): Problem[] {
   checkSsh('ssh', c.ssh, push);
   c.nodes.forEach((n, i) => checkSsh(`nodes[${i}].ssh`, n.ssh, push));
   checkPodSecurity(c, push);
+  checkEtcdSnapshots(c, push);
   return problems;
 }
 
@@ -208,5 +210,22 @@ function checkPodSecurity(c: ResolvedConfig, push: Push): void {
   const changed = ps.exemptNamespaces.length > 0 || (['enforce', 'warn', 'audit'] as const).some((k) => ps[k] !== DEFAULTS.podSecurity[k]);
   if (c.security.mode === 'simple' && changed) {
     push('security.podSecurity', 'is only applied in secure mode: simple mode admits every pod', 'remove it, or set security.mode: secure', 'warning');
+  }
+}
+
+/** Periodic etcd snapshots: a sane interval (etcdctl needs seconds for a large store) and count. */
+export const SNAPSHOT_LIMITS = { minSeconds: 10, maxSeconds: 30 * 86_400, maxKeep: 1000 };
+
+function checkEtcdSnapshots(c: ResolvedConfig, push: Push): void {
+  const s = c.etcd.snapshots;
+  if (!s) return;
+  const seconds = durationSeconds(s.every);
+  if (seconds === undefined) {
+    push('etcd.snapshots.every', `${quote(s.every)} is not a duration`, 'write whole numbers with d, h, m or s, largest first, e.g. 6h, 30m or 1d12h');
+  } else if (seconds < SNAPSHOT_LIMITS.minSeconds || seconds > SNAPSHOT_LIMITS.maxSeconds) {
+    push('etcd.snapshots.every', `${quote(s.every)} is outside 10s-30d`, 'e.g. 6h (a snapshot reads the whole store: not more often than needed)');
+  }
+  if (!Number.isInteger(s.keep) || s.keep < 1 || s.keep > SNAPSHOT_LIMITS.maxKeep) {
+    push('etcd.snapshots.keep', `${s.keep} is not a whole number 1-${SNAPSHOT_LIMITS.maxKeep}`, 'how many snapshots each member keeps, e.g. 5');
   }
 }

@@ -56,6 +56,19 @@ export const clusterSchema = z.object({
   /** Defaults for every node's `ssh` block. */
   ssh: ssh.optional(),
   networking: networking.optional(),
+  /** etcd beyond its members: periodic snapshots on every member (off unless the block is there). */
+  etcd: z
+    .object({
+      snapshots: z
+        .object({
+          /** How often: a duration such as 6h, 30m or 1d12h (checked by the rules). */
+          every: z.string().optional(),
+          /** How many each member keeps; older ones are removed. */
+          keep: z.number().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   security: z
     .object({
       mode: z.enum(SECURITY_MODES).optional(),

@@ -17,6 +17,9 @@ import { SnapshotStore, clusterIdentity, type SnapshotManifest } from '../runtim
 import { must, prepareWork, removeWork, snapshotStatus } from './etcd-node.js';
 import type { NodeConnector } from './nodes.js';
 
+/** The service of periodic snapshots (etcd.snapshots), paused during the swap. */
+const PERIODIC = 'etcd-snapshots';
+
 export interface RestoreResult {
   manifest: SnapshotManifest;
   /** Where each member's data from before the restore now is. */
@@ -44,6 +47,8 @@ export async function restoreSnapshot(cluster: LocalCluster, plan: ClusterPlan, 
 
   const id = `restore-${Date.now()}`;
   const members = await Promise.all(plan.etcd.members.map(async (m) => ({ ...m, node: await connect(m.name) })));
+  // Periodic snapshots (etcd.snapshots) pause while etcd is down, so they neither fail nor save a half-restored store.
+  const snapshotters = members.filter((m) => plan.nodes.find((n) => n.name === m.name)?.services.some((sv) => sv.name === PERIODIC));
   const controlPlanes = await Promise.all(plan.nodes.filter((n) => n.roles.includes('control-plane')).map((n) => connect(n.name)));
   const work = new Map<string, string>();
   const cleanup = () => Promise.all(members.map((m) => (work.has(m.name) ? removeWork(m.node, work.get(m.name)!) : undefined)));
@@ -74,6 +79,7 @@ export async function restoreSnapshot(cluster: LocalCluster, plan: ClusterPlan, 
       for (const n of controlPlanes) await composeOn(n, ['stop', ...API_SERVICES], 'docker compose stop');
     });
     await reporter.step(`Stopping etcd on ${members.length} member(s)`, async () => {
+      await Promise.all(snapshotters.map((m) => composeOn(m.node, ['stop', PERIODIC], `docker compose stop ${PERIODIC}`)));
       await Promise.all(members.map((m) => composeOn(m.node, ['stop', 'etcd'], 'docker compose stop etcd')));
     });
   } catch (e) {
@@ -108,6 +114,10 @@ export async function restoreSnapshot(cluster: LocalCluster, plan: ClusterPlan, 
       // The controller manager and scheduler too: a restore is done when every service it
       // restarted is healthy again, not when the first one answers.
       for (const s of API_SERVICES) await waitHealthy(controlPlanes, s, 180_000, update);
+      if (snapshotters.length > 0) {
+        await Promise.all(snapshotters.map((m) => composeOn(m.node, ['start', PERIODIC], `docker compose start ${PERIODIC}`)));
+        await waitHealthy(snapshotters.map((m) => m.node), PERIODIC, 180_000, update);
+      }
     });
   } catch (e) {
     throw withHint(e, `the data from before the restore is in ${dataDirs(id).aside} on every member; to go back:\n${rollback}`);

@@ -12,6 +12,7 @@ import type { Reporter } from '../pipeline/progress.js';
 import { snapshotFile } from '../plan/etcd-ops.js';
 import type { ClusterPlan } from '../plan/types.js';
 import { fsError } from '../runtime/fs-errors.js';
+import type { NodeAccess } from '../runtime/node-access.js';
 import { SNAPSHOT_DB, SnapshotStore, clusterIdentity, type SnapshotManifest } from '../runtime/snapshots.js';
 import { endpointStatus, etcdctl, prepareWork, readSingleFile, removeWork, snapshotStatus } from './etcd-node.js';
 import type { NodeConnector } from './nodes.js';
@@ -22,7 +23,37 @@ export function defaultSnapshotName(cluster: string, now: Date): string {
   return `${cluster}-${t}`;
 }
 
-export async function saveSnapshot(cluster: LocalCluster, plan: ClusterPlan, connect: NodeConnector, reporter: Reporter, name?: string): Promise<{ manifest: SnapshotManifest; path: string; seconds: number }> {
+/** Copies the work folder's snapshot.db off the node into `outDir`, hashing it on the way. */
+export async function copyOff(node: NodeAccess, workDir: string, outDir: string, reporter: Reporter): Promise<{ sha256: string; size: number }> {
+  const file = join(outDir, SNAPSHOT_DB);
+  const hash = createHash('sha256');
+  let size = 0;
+  await reporter.step(`Copying the snapshot off ${node.node}`, async (update) => {
+    const sink = createWriteStream(file, { mode: 0o600 });
+    const counting = new Transform({
+      transform(chunk: Buffer, _e, cb) {
+        hash.update(chunk);
+        size += chunk.length;
+        update(`${(size / 1048576).toFixed(1)} MiB`);
+        cb(null, chunk);
+      },
+    });
+    const done = pipeline(counting, sink).catch((e) => {
+      throw fsError(e, `cannot write ${file}`);
+    });
+    await readSingleFile(await node.getTar(`${workDir}/snapshot.db`), 'snapshot.db', counting);
+    await done;
+  });
+  return { sha256: hash.digest('hex'), size };
+}
+
+export interface SavedSnapshot {
+  manifest: SnapshotManifest;
+  path: string;
+  seconds: number;
+}
+
+export async function saveSnapshot(cluster: LocalCluster, plan: ClusterPlan, connect: NodeConnector, reporter: Reporter, name?: string): Promise<SavedSnapshot> {
   const started = Date.now();
   const store = new SnapshotStore(cluster.state);
   const snapName = name ?? defaultSnapshotName(plan.cluster, new Date());
@@ -40,25 +71,7 @@ export async function saveSnapshot(cluster: LocalCluster, plan: ClusterPlan, con
         const status = await reporter.step(`etcd on ${member.name}: endpoint status`, () => endpointStatus(node, plan, workDir, member));
         await reporter.step(`etcdctl snapshot save on ${member.name}`, () => etcdctl(node, plan, workDir, member, ['snapshot', 'save', snapshotFile], 'etcdctl snapshot save'));
         const etcd = await reporter.step('etcdutl snapshot status', () => snapshotStatus(node, plan, workDir));
-        const file = join(out.dir, SNAPSHOT_DB);
-        const hash = createHash('sha256');
-        let size = 0;
-        await reporter.step(`Copying the snapshot off ${member.name}`, async (update) => {
-          const sink = createWriteStream(file, { mode: 0o600 });
-          const counting = new Transform({
-            transform(chunk: Buffer, _e, cb) {
-              hash.update(chunk);
-              size += chunk.length;
-              update(`${(size / 1048576).toFixed(1)} MiB`);
-              cb(null, chunk);
-            },
-          });
-          const done = pipeline(counting, sink).catch((e) => {
-            throw fsError(e, `cannot write ${file}`);
-          });
-          await readSingleFile(await node.getTar(`${workDir}/snapshot.db`), 'snapshot.db', counting);
-          await done;
-        });
+        const copied = await copyOff(node, workDir, out.dir, reporter);
         const manifest: SnapshotManifest = {
           name: snapName,
           cluster: plan.cluster,
@@ -67,8 +80,7 @@ export async function saveSnapshot(cluster: LocalCluster, plan: ClusterPlan, con
           kubernetesVersion: plan.versions.kubernetes,
           etcdVersion: status.version,
           member: member.name,
-          sha256: hash.digest('hex'),
-          size,
+          ...copied,
           etcd: { revision: etcd.revision, totalKey: etcd.totalKey, hash: etcd.hash, clusterId: status.clusterId },
           keys: [],
         };

@@ -1,21 +1,22 @@
 // k8s-img upgrade: the new version's images built and its bundles written, an etcd
 // snapshot, then the pure plan's order (plan/upgrade.ts), one named step at a time.
 // Each finished step is recorded in the state folder: a rerun after a failure resumes
-// at the step that failed, and the error names its node.
-import { readFileSync, rmSync, statSync } from 'node:fs';
+// at the step that failed, and the error names its node. `k8s-img upgrade --to` and
+// `up`/`deploy` with an edited kubernetesVersion both run it.
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClusterError, UsageError } from '../errors.js';
+import { ClusterError, ConfigError, UsageError } from '../errors.js';
 import { fetchAndBuild } from '../pipeline/artifacts.js';
 import { renderVerified, writeBundles } from '../pipeline/generate.js';
-import { openAnyCluster } from '../pipeline/cluster.js';
-import { adminKubeconfigPath, bundlesDir, type LocalCluster } from '../pipeline/local.js';
+import { adminKubeconfigPath, bundlesDir, type ClusterHandle } from '../pipeline/cluster.js';
 import { drainNode } from '../pipeline/drain.js';
 import { loadNodeImages, syncNodeBundle } from '../pipeline/node-ops.js';
 import type { Reporter } from '../pipeline/progress.js';
 import { saveNodeArchives } from '../pipeline/save.js';
 import { planCluster } from '../plan/plan.js';
 import type { ClusterPlan } from '../plan/types.js';
-import { checkUpgrade, upgradeOrder, type UpgradeStep } from '../plan/upgrade.js';
+import { appliedConfig, checkUpgrade, configChanges, upgradeOrder, versionDecision, type UpgradeStep, type VersionDecision } from '../plan/upgrade.js';
+import { readRecord, recordApplied, type DeployRecord } from '../runtime/deploy-record.js';
 import type { DockerEngine } from '../runtime/docker.js';
 import { readExtraImages } from '../runtime/extra-images.js';
 import { writeFileAtomic } from '../runtime/files.js';
@@ -44,19 +45,48 @@ export interface UpgradeOptions {
   /** Workers upgraded at once. */
   batch: number;
   drainTimeoutMs: number;
+  /** The command that resumes it after a failure (the upgrade command, or up/deploy). */
+  rerun?: string;
 }
 
-/** The version the cluster runs (its config), or the interrupted upgrade's target: refusals before any effect. */
-export function upgradeStart(cluster: LocalCluster, to: string): Progress {
+function unfinished(cluster: ClusterHandle): Progress | undefined {
   const saved = cluster.state.read(PROGRESS);
-  if (saved !== undefined) {
-    const p = JSON.parse(saved) as Progress;
-    if (p.to !== to) throw new UsageError(`an upgrade from ${p.from} to ${p.to} is unfinished`, `finish it first: k8s-img upgrade -c ${cluster.configPath} --to ${p.to}`);
-    return p;
-  }
-  const from = cluster.config.kubernetesVersion;
-  checkUpgrade(from, to);
-  return { from, to, done: [] };
+  return saved === undefined ? undefined : (JSON.parse(saved) as Progress);
+}
+
+/**
+ * The version the nodes run: as recorded by the last up, deploy or upgrade; for a record
+ * from before versions were recorded, the kubelet image of a node's last bundle.
+ */
+export function runningVersion(cluster: ClusterHandle, record: DeployRecord | undefined): string | undefined {
+  const first = record?.nodes[0];
+  if (!first) return undefined;
+  if (record.applied) return record.applied.kubernetesVersion;
+  const compose = join(bundlesDir(cluster.state), first.name, 'compose.yaml');
+  if (!existsSync(compose)) return undefined;
+  return /^\s+image: \S+\/kubelet:v(\d+\.\d+\.\d+)$/m.exec(readFileSync(compose, 'utf8'))?.[1];
+}
+
+/** Whether applying cluster.yaml (at `wanted`) to the running cluster is an upgrade, and whether it is allowed. */
+export function versionChange(cluster: ClusterHandle, wanted: string, command: string): VersionDecision {
+  const record = readRecord(cluster.state);
+  const p = unfinished(cluster);
+  // What else changed: against the recorded configuration, else (older records) the nodes.
+  const nodes = (list: { name: string; address: string; roles: string[] }[]) =>
+    [...list].sort((a, b) => (a.name < b.name ? -1 : 1)).map((n) => ({ name: n.name, address: n.address, roles: [...n.roles].sort() }));
+  const otherChanges = record?.applied ? configChanges(record.applied.config, appliedConfig(cluster.config)) : configChanges(nodes(record?.nodes ?? []), nodes(cluster.config.nodes), 'nodes');
+  return versionDecision({ running: runningVersion(cluster, record), wanted, ...(p ? { unfinished: { from: p.from, to: p.to } } : {}), otherChanges: record?.nodes.length ? otherChanges : [], command });
+}
+
+/** `upgrade --to`: the refusals before any effect (skips, downgrades as usage errors; other edits of cluster.yaml as a configuration error). */
+export function upgradeStart(cluster: ClusterHandle, to: string): Progress {
+  const p = unfinished(cluster);
+  if (p && p.to !== to) throw new UsageError(`an upgrade from ${p.from} to ${p.to} is unfinished`, `finish it first: k8s-img upgrade -c ${cluster.configPath} --to ${p.to}`);
+  const from = p?.from ?? runningVersion(cluster, readRecord(cluster.state)) ?? cluster.config.kubernetesVersion;
+  if (!p) checkUpgrade(from, to);
+  const d = versionChange(cluster, to, `k8s-img upgrade -c ${cluster.configPath} --to ${to}`);
+  if (d.kind === 'refused') throw new ConfigError([d.problem], cluster.configPath);
+  return p ?? { from, to, done: [] };
 }
 
 /** cluster.yaml names the new version once every node runs it. */
@@ -65,10 +95,18 @@ export function withVersion(text: string, to: string): string {
   return text.replace(/^(name:.*)$/m, `$1\nkubernetesVersion: "${to}"`);
 }
 
-export async function upgrade(configPath: string, opts: UpgradeOptions, docker: DockerEngine, connectFor: (plan: ClusterPlan) => NodeConnector, reporter: Reporter): Promise<{ steps: string[]; seconds: number; snapshot?: string }> {
+export interface UpgradeResult {
+  from: string;
+  to: string;
+  steps: string[];
+  seconds: number;
+  snapshot?: string;
+}
+
+/** `cluster` as it was started: machines over SSH as cluster.yaml says, local mode with its resolvers. */
+export async function upgrade(cluster: ClusterHandle, opts: UpgradeOptions, docker: DockerEngine, connectFor: (plan: ClusterPlan) => NodeConnector, reporter: Reporter): Promise<UpgradeResult> {
   const started = Date.now();
-  // As it was started: machines over SSH as cluster.yaml says, local mode with its resolvers.
-  const { cluster } = openAnyCluster(configPath);
+  const configPath = cluster.configPath;
   const progress = upgradeStart(cluster, opts.to);
   const oldPlan = planCluster({ ...cluster.config, kubernetesVersion: progress.from });
   const config = { ...cluster.config, kubernetesVersion: opts.to };
@@ -140,7 +178,7 @@ export async function upgrade(configPath: string, opts: UpgradeOptions, docker: 
         const where = step.kind === 'nodes' ? step.nodes.join(', ') : step.kind === 'snapshot' ? 'the etcd snapshot' : step.node;
         throw new ClusterError(
           `the upgrade stopped at ${step.id} (${where}): ${(e as Error).message}`,
-          `the nodes before it run ${opts.to}, the others ${progress.from}, within upstream's skew; fix the cause and rerun \`k8s-img upgrade -c ${configPath} --to ${opts.to}\`: it resumes at ${step.id}`,
+          `the nodes before it run ${opts.to}, the others ${progress.from}, within upstream's skew; fix the cause and rerun \`${opts.rerun ?? `k8s-img upgrade -c ${configPath} --to ${opts.to}`}\`: it resumes at ${step.id}`,
           { cause: e },
         );
       }
@@ -153,6 +191,7 @@ export async function upgrade(configPath: string, opts: UpgradeOptions, docker: 
   }
   const text = readFileSync(cluster.configPath, 'utf8');
   writeFileAtomic(cluster.configPath, withVersion(text, opts.to), statSync(cluster.configPath).mode & 0o777);
+  recordApplied(cluster.state, { kubernetesVersion: opts.to, config: appliedConfig(config) });
   withFsErrors(`cannot remove ${join(cluster.state.dir, PROGRESS)}`, () => rmSync(join(cluster.state.dir, PROGRESS), { force: true }));
-  return { steps: ran, seconds: (Date.now() - started) / 1000, ...(progress.snapshot ? { snapshot: progress.snapshot } : {}) };
+  return { from: progress.from, to: opts.to, steps: ran, seconds: (Date.now() - started) / 1000, ...(progress.snapshot ? { snapshot: progress.snapshot } : {}) };
 }

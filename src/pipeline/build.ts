@@ -206,8 +206,9 @@ export async function buildNodeImage(ctx: Omit<BuildContext, 'bins'>): Promise<B
     layers: [{ entries: [ownFile(script, join(PACKAGE_ROOT, 'images', 'node', 'k8s-img-node'))], origins: new Map(), history: { created_by: `k8s-img ${TOOL_VERSION}: /${script}` } }],
     config: {
       labels: { [LABEL.managed]: 'true', [LABEL.component]: 'node', 'org.opencontainers.image.version': TOOL_VERSION, 'org.opencontainers.image.description': description },
+      // No VOLUME /var: node containers mount their own (providers/image-store.ts), and the
+      // tools that make image stores read the image's /var as it is.
       env: [`K8S_IMG_VERSION=${TOOL_VERSION}`],
-      volumes: ['/var'],
       stopSignal: 'SIGTERM',
       entrypoint: [`/${script}`],
     },

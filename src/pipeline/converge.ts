@@ -2,17 +2,21 @@
 // SSH): an ordered list of named actions over a NodeProvider. It brings the nodes to
 // what cluster.yaml says — new nodes get their certificates and stacks, nodes that left
 // are drained and removed, changed nodes are updated one at a time, unchanged ones are
-// left alone — then waits for the API, the nodes and CoreDNS.
+// left alone — then waits for the API, the nodes and CoreDNS. An edited kubernetesVersion
+// runs `k8s-img upgrade`'s rollout first (daytwo/upgrade.ts).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connectorOf } from '../daytwo/nodes.js';
+import { upgrade, versionChange, type UpgradeResult } from '../daytwo/upgrade.js';
 import { ClusterError, ConfigError, HostError, K8sImgError, type Problem } from '../errors.js';
 import { planCluster } from '../plan/plan.js';
 import type { ClusterPlan, NodePlan } from '../plan/types.js';
+import { appliedConfig } from '../plan/upgrade.js';
 import type { NodeHost, NodeProvider } from '../providers/types.js';
 import { adminKubeconfig } from '../runtime/admin-kubeconfig.js';
 import { bundleManifest } from '../runtime/bundle-sync.js';
-import { readRecord, recordNode, type DeployRecord } from '../runtime/deploy-record.js';
+import { readRecord, recordApplied, recordNode, type DeployRecord } from '../runtime/deploy-record.js';
 import type { DockerEngine } from '../runtime/docker.js';
 import { readExtraImages } from '../runtime/extra-images.js';
 import { writeFileAtomic } from '../runtime/files.js';
@@ -27,7 +31,7 @@ import { composeUp, loadNodeImages, stackSettled, syncNodeBundle, waitServices }
 import { preflight, preflightError } from './preflight.js';
 import type { Reporter } from './progress.js';
 import { leavingNodes, removeNodes } from './remove-nodes.js';
-import { saveNodeArchives } from './save.js';
+import { saveNodeArchives, type NodeArchive } from './save.js';
 import { claimState, verifyState } from './state-check.js';
 
 export interface Timings {
@@ -57,9 +61,16 @@ export interface ConvergeContext {
   previous: DeployRecord | undefined;
   /** How long each node may take to get its services healthy. */
   nodeTimeoutMs: number;
+  /** How the user runs this again (`k8s-img up -c cluster.yaml`), for hints. */
+  command: string;
+  /** An edited kubernetesVersion: the rolling upgrade to run before the rest. */
+  upgradeTo?: string;
+  upgraded?: UpgradeResult;
   bundles: string;
   artifacts?: Artifacts;
   result?: GenerateResult;
+  /** The nodes' image archives, once written. */
+  archives?: NodeArchive[];
   outcomes: NodeOutcome[];
   removed: string[];
   timings: Partial<Timings>;
@@ -67,6 +78,8 @@ export interface ConvergeContext {
 
 export interface ConvergeResult {
   plan: ClusterPlan;
+  /** When kubernetesVersion was edited: the rolling upgrade that ran first. */
+  upgraded?: UpgradeResult;
   kubeconfig: string;
   artifacts: Artifacts;
   outcomes: NodeOutcome[];
@@ -140,6 +153,11 @@ export function describeOutcome(o: NodeOutcome): string {
   return `${bundle}, images ${o.images === 'present' ? 'already there' : 'loaded'}, ${changed}, healthy after ${o.seconds.toFixed(1)} s`;
 }
 
+/** One line for up/deploy (and upgrade) after a rolling upgrade. */
+export function describeUpgrade(u: UpgradeResult): string {
+  return `upgraded from ${u.from} to ${u.to} in ${u.seconds.toFixed(0)} s (${u.steps.length} steps${u.snapshot ? `; etcd snapshot ${u.snapshot} taken first` : ''})`;
+}
+
 /** Runs `apply` on every node of a group at once; one failing stops the deploy with the node named. */
 async function applyAll(ctx: ConvergeContext, nodes: NodePlan[], update: (d: string) => void): Promise<void> {
   const phase = new Map(nodes.map((n) => [n.name, 'waiting']));
@@ -184,9 +202,24 @@ export const CONVERGE: Action<ConvergeContext>[] = [
       const next = planCluster(cluster.config);
       const problems = unsupportedChanges(next, previous);
       if (problems.length > 0) throw new ConfigError(problems, cluster.configPath);
+      // An edited kubernetesVersion is `k8s-img upgrade`, with its refusals.
+      const version = versionChange(cluster, cluster.config.kubernetesVersion, ctx.command);
+      if (version.kind === 'refused') throw new ConfigError([version.problem], cluster.configPath);
+      if (version.kind === 'upgrade') ctx.upgradeTo = version.to;
       ctx.bundles = checkOutputDir(bundlesDir(cluster.state), protectedPaths(cluster.configPath, cluster.state), { ours: true }).dir;
       await verifyState(cluster.state, next, cluster.configPath);
       await ctx.docker.ping();
+    },
+  },
+  {
+    title: 'Upgrading Kubernetes',
+    reportsItself: true,
+    when: (ctx) => ctx.upgradeTo !== undefined,
+    // The rolling upgrade of `k8s-img upgrade` (snapshot, etcd, control planes, workers
+    // drained); what follows then finds every node up to date.
+    async run(ctx) {
+      const connect = connectorOf(ctx.provider, ctx.provider.kind === 'local' ? 'up' : 'deploy');
+      ctx.upgraded = await upgrade(ctx.cluster, { to: ctx.upgradeTo!, batch: 1, drainTimeoutMs: 300_000, rerun: ctx.command }, ctx.docker, () => connect, ctx.reporter);
     },
   },
   {
@@ -211,7 +244,7 @@ export const CONVERGE: Action<ConvergeContext>[] = [
     title: 'Image archives',
     reportsItself: true,
     async run(ctx) {
-      await saveNodeArchives(plan(ctx), ctx.docker, ctx.bundles, ctx.reporter, readExtraImages(ctx.cluster.state));
+      ctx.archives = await saveNodeArchives(plan(ctx), ctx.docker, ctx.bundles, ctx.reporter, readExtraImages(ctx.cluster.state));
     },
   },
   {
@@ -228,8 +261,8 @@ export const CONVERGE: Action<ConvergeContext>[] = [
   },
   {
     title: (ctx) => (ctx.provider.kind === 'local' ? `Starting ${plan(ctx).nodes.length} node containers` : `Connecting to ${plan(ctx).nodes.length} nodes`),
-    async run(ctx) {
-      await ctx.provider.provision(plan(ctx).nodes);
+    async run(ctx, update) {
+      await ctx.provider.provision(plan(ctx).nodes, ctx.archives, update);
     },
   },
   {
@@ -255,6 +288,7 @@ export const CONVERGE: Action<ConvergeContext>[] = [
         update('every node healthy again');
         await Promise.all(plan(ctx).nodes.map(async (n) => waitServices(await ctx.provider.connect(n.name), n, ctx.nodeTimeoutMs)));
       }
+      recordApplied(ctx.cluster.state, { kubernetesVersion: ctx.cluster.config.kubernetesVersion, config: appliedConfig(ctx.cluster.config) });
     },
   },
   {
@@ -325,7 +359,7 @@ async function labelRoles(kube: KubeClient, p: ClusterPlan): Promise<void> {
 }
 
 /** Runs the whole pipeline; the node provider decides what kind of nodes these are. */
-export async function converge(cluster: ClusterHandle, provider: NodeProvider, docker: DockerEngine, reporter: Reporter, nodeTimeoutMs = 300_000): Promise<ConvergeResult> {
+export async function converge(cluster: ClusterHandle, provider: NodeProvider, docker: DockerEngine, reporter: Reporter, command: string, nodeTimeoutMs = 300_000): Promise<ConvergeResult> {
   const ctx: ConvergeContext = {
     cluster,
     provider,
@@ -334,6 +368,7 @@ export async function converge(cluster: ClusterHandle, provider: NodeProvider, d
     started: Date.now(),
     previous: readRecord(cluster.state),
     nodeTimeoutMs,
+    command,
     bundles: bundlesDir(cluster.state),
     outcomes: [],
     removed: [],
@@ -343,6 +378,7 @@ export async function converge(cluster: ClusterHandle, provider: NodeProvider, d
   const t = ctx.timings;
   return {
     plan: plan(ctx),
+    ...(ctx.upgraded ? { upgraded: ctx.upgraded } : {}),
     kubeconfig: adminKubeconfigPath(cluster.state),
     artifacts: ctx.artifacts!,
     outcomes: ctx.outcomes.sort((a, b) => (a.node < b.node ? -1 : 1)),

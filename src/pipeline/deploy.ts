@@ -11,7 +11,7 @@ export async function deploy(configPath: string, ssh: SshOptions, reporter: Repo
   const cluster = openCluster(configPath);
   const provider = sshProvider(cluster, readRecord(cluster.state), { ...ssh, onAccepted: ssh.onAccepted ?? ((m) => reporter.info(m)) });
   try {
-    return { ...(await converge(cluster, provider, docker, reporter)), cluster };
+    return { ...(await converge(cluster, provider, docker, reporter, `k8s-img deploy -c ${configPath}`)), cluster };
   } finally {
     provider.close();
   }

@@ -3,6 +3,7 @@
 // differs between components is data here; plan.ts only walks the table.
 import type { NodeContext } from './context.js';
 import type { FileSpec, ImageId, PortPlan, ServiceName, ServicePlan, VolumePlan } from './types.js';
+import { durationSeconds } from '../config/duration.js';
 import { identities, kubeconfig, pki, secret } from './files.js';
 import { API_LB_HEALTH_PORT, API_LB_PORT, APISERVER_PORT } from './ports.js';
 
@@ -35,6 +36,8 @@ const CONTAINERD_CGROUP = 'k8s-img-containerd';
  */
 export const ETCD_UID = 379;
 export const ETCD_DATA = '/var/lib/etcd';
+/** Where the periodic snapshots of a member are kept on its node (etcd.snapshots). */
+export const ETCD_SNAPSHOTS = '/var/lib/k8s-img/etcd-snapshots';
 /** Where host-prep sees the etcd service's bundle folder, to hand its keys to the etcd user. */
 const HOST_PREP_ETCD_CONF = '/k8s-img/etcd';
 /** Go's TLS 1.2 suites the CIS benchmark accepts (TLS 1.3 suites are not configurable). */
@@ -306,6 +309,30 @@ export const COMPONENTS: readonly ComponentDef[] = [
     dependsOn: [afterHostPrep],
   },
   {
+    name: 'etcd-snapshots',
+    image: 'etcd-snapshots',
+    summary: `periodic etcd snapshots into ${ETCD_SNAPSHOTS}, with their sha256, the newest kept`,
+    runsOn: (c) => c.has('etcd') && c.config.etcd.snapshots !== undefined,
+    tmpfs: ['/tmp'],
+    // etcdctl's flags: this member, with its own certificate (it serves clients too).
+    args: (c) => [
+      `--endpoints=${c.secure ? 'https' : 'http'}://${c.node.address}:2379`,
+      '--command-timeout=600s',
+      ...(c.secure ? [`--cacert=${pki('etcd-ca.crt')}`, `--cert=${pki('etcd-server.crt')}`, `--key=${pki('etcd-server.key')}`] : []),
+    ],
+    env: (c) => ({
+      K8S_IMG_DIR: ETCD_SNAPSHOTS,
+      K8S_IMG_EVERY: String(durationSeconds(c.config.etcd.snapshots!.every)),
+      K8S_IMG_KEEP: String(c.config.etcd.snapshots!.keep),
+      K8S_IMG_KUBERNETES: c.release.kubernetes,
+    }),
+    volumes: () => [hostPath(ETCD_SNAPSHOTS)],
+    files: (c) => (c.secure ? [secret('pki/etcd-ca.crt', 'etcd-ca.crt'), secret('pki/etcd-server.crt', `etcd-server-${c.node.name}.crt`), secret('pki/etcd-server.key', `etcd-server-${c.node.name}.key`)] : []),
+    health: () => ({ url: 'file:///tmp/k8s-img-etcd-snapshots', test: ['/usr/local/bin/k8s-img-etcd-snapshots', 'health'] }),
+    // It retries until the member answers (with several members, only once they have quorum).
+    dependsOn: [{ service: 'etcd', condition: 'service_started' }],
+  },
+  {
     name: 'kube-apiserver',
     image: 'kube-apiserver',
     summary: 'the Kubernetes API on :6443 (TLS)',
@@ -388,7 +415,9 @@ export const COMPONENTS: readonly ComponentDef[] = [
     oneshot: true,
     tmpfs: ['/tmp'],
     env: () => ({ HOME: '/tmp' }), // kubectl's discovery cache; the root filesystem is read-only
-    args: () => [
+    // In this order: calico-node waits for its CRDs and RBAC before it can start (and the
+    // nodes are Ready only then), CoreDNS cannot run before that anyway.
+    args: (c) => [
       `--kubeconfig=${CONF}/kubeconfig`,
       'apply',
       '--server-side',
@@ -396,28 +425,9 @@ export const COMPONENTS: readonly ComponentDef[] = [
       '--field-manager=k8s-img',
       '-f',
       '/usr/share/k8s-img/manifests',
-      '-f',
-      `${CONF}/manifests`,
+      ...addonManifests(c).flatMap((f) => ['-f', `${CONF}/${f.path}`]),
     ],
-    files: (c) => [
-      ...kubeconfig(c, 'kubeconfig', 'admin'),
-      { path: 'manifests/rbac.yaml', mode: 0o600, template: 'addons/rbac.yaml', data: { secure: c.secure } },
-      // Ingress of the system namespaces limited to what they serve (CIS 5.3.2).
-      ...(c.secure ? [{ path: 'manifests/network-policies.yaml', mode: 0o600, template: 'addons/network-policies.yaml', data: { namespaces: ['kube-system', 'kube-public', 'kube-node-lease'] } }] : []),
-      {
-        path: 'manifests/coredns.yaml',
-        mode: 0o600,
-        template: 'addons/coredns.yaml',
-        data: {
-          image: c.images.coredns,
-          clusterDNS: c.config.networking.clusterDNS,
-          domain: c.config.networking.dnsDomain,
-          upstream: c.config.networking.upstreamDNS === undefined ? '/etc/resolv.conf' : c.config.networking.upstreamDNS.join(' '),
-          secure: c.secure,
-          apiServer: `https://${c.kubernetesServiceIP}:443`,
-        },
-      },
-    ],
+    files: (c) => [...kubeconfig(c, 'kubeconfig', 'admin'), ...addonManifests(c)],
     dependsOn: [{ service: 'kube-apiserver', condition: 'service_healthy' }],
   },
   {
@@ -634,6 +644,28 @@ export const COMPONENTS: readonly ComponentDef[] = [
     dependsOn: [{ service: 'kube-apiserver', condition: 'service_healthy' }],
   },
 ];
+
+/** The add-on manifests k8s-img writes, in the order the addons service applies them. */
+function addonManifests(c: NodeContext): FileSpec[] {
+  return [
+    { path: 'manifests/rbac.yaml', mode: 0o600, template: 'addons/rbac.yaml', data: { secure: c.secure } },
+    // Ingress of the system namespaces limited to what they serve (CIS 5.3.2).
+    ...(c.secure ? [{ path: 'manifests/network-policies.yaml', mode: 0o600, template: 'addons/network-policies.yaml', data: { namespaces: ['kube-system', 'kube-public', 'kube-node-lease'] } }] : []),
+    {
+      path: 'manifests/coredns.yaml',
+      mode: 0o600,
+      template: 'addons/coredns.yaml',
+      data: {
+        image: c.images.coredns,
+        clusterDNS: c.config.networking.clusterDNS,
+        domain: c.config.networking.dnsDomain,
+        upstream: c.config.networking.upstreamDNS === undefined ? '/etc/resolv.conf' : c.config.networking.upstreamDNS.join(' '),
+        secure: c.secure,
+        apiServer: `https://${c.kubernetesServiceIP}:443`,
+      },
+    },
+  ];
+}
 
 function etcdMemberSecrets(node: string): FileSpec[] {
   return ['etcd-server', 'etcd-peer'].flatMap((n) => [secret(`pki/${n}.crt`, `${n}-${node}.crt`), secret(`pki/${n}.key`, `${n}-${node}.key`)]);

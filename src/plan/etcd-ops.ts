@@ -1,6 +1,6 @@
 // etcd snapshots and restores as argv, from the plan alone (pure): what runs on a
 // member, in a one-shot container of the etcd image (etcdctl and etcdutl are in it).
-import { ETCD_DATA, ETCD_UID } from './components.js';
+import { ETCD_DATA, ETCD_SNAPSHOTS, ETCD_UID } from './components.js';
 import type { ClusterPlan } from './types.js';
 
 /** Where on a node the one-shots read and write (a folder of their own, 0700, removed after). */
@@ -88,3 +88,36 @@ export function rollbackText(plan: ClusterPlan, id: string, bundleDir: string): 
 
 /** The control-plane services stopped while etcd's data is replaced (nothing may write to it). */
 export const API_SERVICES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+
+/** A periodic snapshot's file name on its member: <UTC time>-v<Kubernetes version>.db (k8s-img-etcd-snapshots). */
+const PERIODIC = /^(\d{4})(\d{2})(\d{2})t(\d{2})(\d{2})(\d{2})z-v(\d+\.\d+\.\d+)$/;
+
+/** When a periodic snapshot was taken and on which version, from its name (without .db); undefined for other names. */
+export function periodicName(stem: string): { createdAt: string; kubernetesVersion: string } | undefined {
+  const m = PERIODIC.exec(stem);
+  if (!m) return undefined;
+  return { createdAt: `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.000Z`, kubernetesVersion: m[7]! };
+}
+
+/** `<node>:<name>` names a periodic snapshot on a member (as `etcd snapshot list` shows it). */
+export function parsePeriodicRef(text: string): { node: string; stem: string } | undefined {
+  const i = text.indexOf(':');
+  if (i < 1) return undefined;
+  const node = text.slice(0, i);
+  const stem = text.slice(i + 1).replace(/\.db$/, '');
+  return periodicName(stem) ? { node, stem } : undefined;
+}
+
+/** The name a fetched periodic snapshot gets in the state folder. */
+export function fetchedName(ref: { node: string; stem: string }): string {
+  return `${ref.node}-${ref.stem}`;
+}
+
+export const periodicFile = (stem: string) => `${ETCD_SNAPSHOTS}/${stem}.db`;
+
+/** Lists a member's periodic snapshots: one line per file, `<file> <size> <sha256>` (nothing when there are none). */
+export const LIST_PERIODIC = [
+  'sh',
+  '-c',
+  `cd ${ETCD_SNAPSHOTS} 2>/dev/null || exit 0; for f in *.db; do [ -f "$f" ] || continue; printf '%s %s %s\\n' "$f" "$(stat -c %s "$f")" "$(cut -d' ' -f1 "$f.sha256" 2>/dev/null)"; done`,
+];

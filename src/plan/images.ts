@@ -82,6 +82,18 @@ export const IMAGES: Record<ImageId, ImageDef> = {
     expectVersion: (v) => `etcd Version: ${v.etcd}`,
     description: 'etcd with etcdctl and etcdutl',
   },
+  // Periodic snapshots (etcd.snapshots): a loop in the shell of the tools base around etcdctl.
+  'etcd-snapshots': {
+    tag: (v) => `v${v.etcd}`,
+    base: 'tools',
+    layout: [...bin('etcdctl'), script('k8s-img-etcd-snapshots')],
+    user: '0',
+    entrypoint: [`${BIN}/k8s-img-etcd-snapshots`],
+    wraps: ['etcdctl'],
+    versionCommand: [`${BIN}/etcdctl`, 'version'],
+    expectVersion: (v) => `etcdctl version: ${v.etcd}`,
+    description: 'periodic etcd snapshots on a member: etcdctl, sha256 and a retention count',
+  },
   'kube-apiserver': kube('kube-apiserver', 'the Kubernetes API server'),
   'kube-controller-manager': kube('kube-controller-manager', 'the Kubernetes controller manager'),
   'kube-scheduler': kube('kube-scheduler', 'the Kubernetes scheduler'),

@@ -10,6 +10,8 @@ export const LABEL = {
   component: 'io.k8s-img.component',
   /** Hash of the service's files: when they change, `docker compose up -d` recreates the service. */
   configHash: 'io.k8s-img.config-hash',
+  /** Local mode's image store: which node image and component images it holds (providers/image-store.ts). */
+  storeKey: 'io.k8s-img.store-key',
 } as const;
 
 /** Test suites mark what they start with this label (value: the cluster it belongs to, or "true"). */
@@ -26,7 +28,10 @@ export const names = {
   // Local mode: the node containers on this machine's engine.
   network: (cluster: string) => `k8s-img-${cluster}`,
   node: (cluster: string, node: string) => `k8s-img-${cluster}-${node}`,
-  volume: (cluster: string, node: string) => `k8s-img-${cluster}-${node}-var`,
+  /** The one volume with every local node's /var and the image stores (providers/image-store.ts). */
+  nodeStorage: 'k8s-img-nodes',
+  /** A cluster's folder, or a node's /var, in the node storage volume. */
+  nodeDir: (cluster: string, node?: string) => (node ? `clusters/${cluster}/${node}` : `clusters/${cluster}`),
 };
 
 export function clusterLabels(cluster: string): Record<string, string> {

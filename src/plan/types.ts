@@ -7,6 +7,7 @@ import type { PkiPlan } from './pki.js';
 
 export const IMAGE_IDS = [
   'etcd',
+  'etcd-snapshots',
   'kube-apiserver',
   'kube-controller-manager',
   'kube-scheduler',
@@ -28,6 +29,7 @@ export type ImageId = (typeof IMAGE_IDS)[number];
 export type ServiceName =
   | 'host-prep'
   | 'etcd'
+  | 'etcd-snapshots'
   | 'kube-apiserver'
   | 'kube-controller-manager'
   | 'kube-scheduler'

@@ -9,7 +9,8 @@ import type { BundleTarget } from '../runtime/bundle-sync.js';
 import type { DockerEngine } from '../runtime/docker.js';
 import { buildNodeImage } from '../pipeline/build.js';
 import type { Reporter } from '../pipeline/progress.js';
-import type { NodeHost, NodeProvider } from './types.js';
+import { nodeHostConfig, nodeVarMount, removeNodeDirs, stockNodes, waitEngine } from './image-store.js';
+import type { NodeArchiveList, NodeHost, NodeProvider } from './types.js';
 
 /** The local network: the /24 around the nodes (local mode puts every node on one bridge). */
 export function localSubnet(config: ResolvedConfig): string {
@@ -31,6 +32,17 @@ export function containerTarget(docker: DockerEngine, container: string): Bundle
   };
 }
 
+/**
+ * A local cluster's containers, volumes and network (by label) and its nodes' folders:
+ * what `down` removes, and what tests use to start from nothing (a folder left behind
+ * would be the next cluster of that name's /var, as a volume left behind was).
+ */
+export async function removeLocalCluster(docker: DockerEngine, cluster: string, spare: (labels: Record<string, string>) => boolean = () => false) {
+  const removed = await docker.removeLabelled(clusterLabels(cluster), spare);
+  await removeNodeDirs(docker, [names.nodeDir(cluster)]);
+  return removed;
+}
+
 export class LocalProvider implements NodeProvider {
   readonly kind = 'local';
   /** The node image (`buildNodeImage`); needed only to create node containers. */
@@ -49,53 +61,35 @@ export class LocalProvider implements NodeProvider {
     return names.node(this.config.name, node);
   }
 
-  async provision(nodes: { name: string; address: string; roles: string[] }[]): Promise<void> {
+  async provision(nodes: { name: string; address: string; roles: string[] }[], archives: NodeArchiveList = [], update: (detail: string) => void = () => {}): Promise<void> {
     const cluster = this.config.name;
-    const labels = clusterLabels(cluster);
     const network = names.network(cluster);
-    if (!(await this.docker.networkExists(network))) await this.docker.createNetwork(network, localSubnet(this.config), labels);
+    if (!(await this.docker.networkExists(network))) await this.docker.createNetwork(network, localSubnet(this.config), clusterLabels(cluster));
+    const fresh: typeof nodes = [];
     for (const node of nodes) {
-      const name = this.container(node.name);
-      const state = await this.docker.containerState(name);
+      const state = await this.docker.containerState(this.container(node.name));
       if (state?.running) continue;
-      if (state) {
-        await this.docker.startContainer(name);
-        continue;
-      }
+      if (state) await this.docker.startContainer(this.container(node.name));
+      else fresh.push(node);
+    }
+    if (fresh.length > 0) {
       if (!this.nodeImage) throw new Error('LocalProvider.provision: the node image was not built'); // a programming error
-      const nodeLabels = { ...labels, [LABEL.node]: node.name, [LABEL.role]: node.roles.join(','), [LABEL.component]: 'node' };
-      await this.docker.createVolume(names.volume(cluster, node.name), nodeLabels);
+      // Each new node's /var starts with every image of the cluster in its engine: the node step finds them there.
+      await stockNodes(this.docker, { nodeImage: this.nodeImage, archives }, fresh.map((n) => names.nodeDir(cluster, n.name)), update);
+      update(`starting ${fresh.map((n) => n.name).join(', ')}`);
+    }
+    for (const node of fresh) {
       await this.docker.runContainer({
-        name,
+        name: this.container(node.name),
         Hostname: node.name,
         Image: this.nodeImage,
         Env: [`K8S_IMG_NAMESERVERS=${(this.config.networking.upstreamDNS ?? []).join(' ')}`],
-        Labels: nodeLabels,
-        HostConfig: {
-          Privileged: true,
-          // Each kubelet gets a cgroup tree of its own (several kubelets sharing one clean up each other's pods).
-          CgroupnsMode: 'private',
-          Tmpfs: { '/run': 'rw,nosuid,nodev,exec,size=512m', '/tmp': 'rw,nosuid,nodev,exec,size=512m' },
-          Binds: ['/lib/modules:/lib/modules:ro', `${names.volume(cluster, node.name)}:/var`],
-          NetworkMode: network,
-          RestartPolicy: { Name: 'unless-stopped' },
-          SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
-        },
+        Labels: { ...clusterLabels(cluster), [LABEL.node]: node.name, [LABEL.role]: node.roles.join(','), [LABEL.component]: 'node' },
+        HostConfig: { ...nodeHostConfig(network, [nodeVarMount(cluster, node.name)]), RestartPolicy: { Name: 'unless-stopped' } },
         NetworkingConfig: { EndpointsConfig: { [network]: { IPAMConfig: { IPv4Address: node.address } } } },
       } as never);
     }
-    await Promise.all(nodes.map((n) => this.waitEngine(this.container(n.name))));
-  }
-
-  /** Waits until the node's own Docker engine answers. */
-  private async waitEngine(container: string, timeoutMs = 60000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const r = await this.docker.exec(container, ['docker', 'info', '--format', '{{.ServerVersion}}']).catch(() => undefined);
-      if (r?.code === 0) return;
-      if (Date.now() > deadline) throw new HostError(`the Docker engine inside ${container} did not start`, `see \`docker logs ${container}\``);
-      await new Promise((res) => setTimeout(res, 500));
-    }
+    await Promise.all(nodes.map((n) => waitEngine(this.docker, this.container(n.name))));
   }
 
   async connect(node: string): Promise<NodeHost> {
@@ -118,11 +112,12 @@ export class LocalProvider implements NodeProvider {
 
   async release(node: string): Promise<void> {
     await this.docker.removeLabelled({ ...clusterLabels(this.config.name), [LABEL.node]: node, [LABEL.component]: 'node' });
+    await removeNodeDirs(this.docker, [names.nodeDir(this.config.name, node)]);
   }
 
-  /** `down`: every container, volume and network of the cluster (by label), except tests' own. */
+  /** `down`: every container, volume and network of the cluster (by label), except tests' own, and its nodes' folders. */
   async removeAll(spare: (labels: Record<string, string>) => boolean) {
-    return this.docker.removeLabelled(clusterLabels(this.config.name), spare);
+    return removeLocalCluster(this.docker, this.config.name, spare);
   }
 
   /** Whether node containers of this cluster exist on the engine. */

@@ -27,12 +27,18 @@ export interface NodeHost extends BundleTarget {
   close(): void;
 }
 
+/** Image archives (`save`), each with the images it holds. */
+export type NodeArchiveList = { file: string; images: { ref: string; id: string }[] }[];
+
 export interface NodeProvider {
   readonly kind: 'local' | 'ssh';
   /** Before provisioning, with the images built: what the provider itself needs (local: the node image). */
   prepare?(build: { config: ResolvedConfig; docker: DockerEngine; reporter: Reporter; workDir: string }): Promise<void>;
-  /** Makes the machines exist and answer (local: node containers); SSH hosts exist already. */
-  provision(nodes: { name: string; address: string; roles: string[] }[]): Promise<void>;
+  /**
+   * Makes the machines exist and answer (local: node containers); SSH hosts exist already.
+   * `archives` are the nodes' image archives: local mode starts new nodes with their images in place.
+   */
+  provision(nodes: { name: string; address: string; roles: string[] }[], archives?: NodeArchiveList, update?: (detail: string) => void): Promise<void>;
   connect(node: string): Promise<NodeHost>;
   /** How the node is reached, kept in the deploy record (machines over SSH). */
   sshTarget?(node: string): SshTarget;

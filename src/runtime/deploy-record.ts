@@ -22,6 +22,12 @@ export interface RecordedNode {
 export interface DeployRecord {
   provider: 'local' | 'ssh';
   nodes: RecordedNode[];
+  /**
+   * What the last complete up, deploy or upgrade brought every node to: the Kubernetes
+   * version (an edited kubernetesVersion is an upgrade) and the configuration without it
+   * (plan/upgrade.ts appliedConfig: an upgrade must be the only change of a run).
+   */
+  applied?: { kubernetesVersion: string; config: Record<string, unknown> };
 }
 
 export function readRecord(state: StateDir): DeployRecord | undefined {
@@ -46,15 +52,24 @@ export function writeRecord(state: StateDir, record: DeployRecord): void {
 /** Adds or replaces one node (after it was deployed). */
 export function recordNode(state: StateDir, provider: DeployRecord['provider'], node: RecordedNode): void {
   const r = readRecord(state) ?? { provider, nodes: [] };
-  writeRecord(state, { provider, nodes: [...r.nodes.filter((n) => n.name !== node.name), node] });
+  writeRecord(state, { ...r, provider, nodes: [...r.nodes.filter((n) => n.name !== node.name), node] });
 }
 
 export function forgetNode(state: StateDir, name: string): void {
   const r = readRecord(state);
-  if (r) writeRecord(state, { ...r, nodes: r.nodes.filter((n) => n.name !== name) });
+  if (!r) return;
+  const nodes = r.nodes.filter((n) => n.name !== name);
+  // With the last node gone nothing runs any version (the next up starts afresh).
+  writeRecord(state, nodes.length > 0 ? { ...r, nodes } : { provider: r.provider, nodes });
 }
 
 export function clearRecord(state: StateDir): void {
   const r = readRecord(state);
-  if (r) writeRecord(state, { ...r, nodes: [] });
+  if (r) writeRecord(state, { provider: r.provider, nodes: [] });
+}
+
+/** After every node runs what cluster.yaml says (up, deploy, upgrade). */
+export function recordApplied(state: StateDir, applied: NonNullable<DeployRecord['applied']>): void {
+  const r = readRecord(state);
+  if (r) writeRecord(state, { ...r, applied });
 }

@@ -192,6 +192,35 @@ export class DockerEngine {
     await c.start();
   }
 
+  /** Creates and starts a container, waits for it to exit, removes it: its exit code and output. */
+  async runToCompletion(opts: Docker.ContainerCreateOptions): Promise<{ code: number; output: string }> {
+    const c = await this.api.createContainer(opts);
+    try {
+      await c.start();
+      const { StatusCode } = (await c.wait()) as { StatusCode: number };
+      return { code: StatusCode, output: await this.logs(c.id) };
+    } finally {
+      await c.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Stops a container (SIGTERM, then SIGKILL after `timeoutSeconds`) and removes it. */
+  async stopAndRemove(name: string, timeoutSeconds = 30): Promise<void> {
+    const c = this.api.getContainer(name);
+    await c.stop({ t: timeoutSeconds }).catch((e: { statusCode?: number }) => {
+      if (e.statusCode !== 304 && e.statusCode !== 404) throw e;
+    });
+    await c.remove({ force: true }).catch(() => undefined);
+  }
+
+
+
+  async volumeExists(name: string): Promise<boolean> {
+    return this.api.getVolume(name).inspect().then(() => true, () => false);
+  }
+
+
+
   async startContainer(name: string): Promise<void> {
     await this.api.getContainer(name).start().catch((e: { statusCode?: number }) => {
       if (e.statusCode !== 304) throw e; // already running
@@ -223,15 +252,16 @@ export class DockerEngine {
 
   /** Runs a command in a container; stdin may be a file streamed in (e.g. `docker load`). */
   async exec(container: string, cmd: string[], opts: { stdinFile?: string; workdir?: string; env?: string[] } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    const input = opts.stdinFile ? createReadStream(opts.stdinFile) : undefined;
     const exec = await this.api.getContainer(container).exec({
       Cmd: cmd,
       AttachStdout: true,
       AttachStderr: true,
-      AttachStdin: Boolean(opts.stdinFile),
+      AttachStdin: Boolean(input),
       WorkingDir: opts.workdir,
       Env: opts.env,
     });
-    const stream = await exec.start({ hijack: true, stdin: Boolean(opts.stdinFile) });
+    const stream = await exec.start({ hijack: true, stdin: Boolean(input) });
     let stdout = '';
     let stderr = '';
     const out = new PassThrough();
@@ -244,8 +274,8 @@ export class DockerEngine {
       stream.on('close', resolve);
       stream.on('error', reject);
     });
-    if (opts.stdinFile) {
-      await pipeline(createReadStream(opts.stdinFile), new Writable({
+    if (input) {
+      await pipeline(input, new Writable({
         write: (chunk, _enc, cb) => (stream.write(chunk) ? cb() : stream.once('drain', cb)),
         final: (cb) => {
           (stream as unknown as { end(): void }).end();

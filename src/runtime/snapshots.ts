@@ -29,8 +29,8 @@ export interface SnapshotManifest {
   member: string;
   sha256: string;
   size: number;
-  /** etcdutl snapshot status. */
-  etcd: { revision: number; totalKey: number; hash: number; clusterId: string };
+  /** etcdutl snapshot status; clusterId is the live member's (absent for a periodic snapshot, read from its file alone). */
+  etcd: { revision: number; totalKey: number; hash: number; clusterId?: string };
   keys: string[];
 }
 
@@ -80,6 +80,10 @@ export class SnapshotStore {
     } catch {
       return undefined;
     }
+  }
+
+  has(name: string): boolean {
+    return this.manifestOrUndefined(name) !== undefined;
   }
 
   manifest(name: string): SnapshotManifest {

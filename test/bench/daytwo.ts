@@ -2,6 +2,7 @@
 // size), and its restore (time until /readyz, how long the API was down).
 //   npm run bench:daytwo       (a one-node secure cluster of its own; removed after)
 // Prints a Markdown report and writes it to test/bench/daytwo-results.md.
+import { removeLocalCluster } from '../../src/providers/local.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { localConnector } from '../../src/daytwo/nodes.js';
 import { restoreSnapshot } from '../../src/daytwo/snapshot-restore.js';
 import { saveSnapshot } from '../../src/daytwo/snapshot-save.js';
-import { adminKubeconfigPath, clusterLabels, openLocalCluster } from '../../src/pipeline/local.js';
+import { adminKubeconfigPath, openLocalCluster } from '../../src/pipeline/local.js';
 import { ConsoleReporter } from '../../src/pipeline/progress.js';
 import { up } from '../../src/pipeline/up.js';
 import { planCluster } from '../../src/plan/plan.js';
@@ -42,7 +43,7 @@ async function countConfigMaps(kube: KubeClient): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  await docker.removeLabelled(clusterLabels(NAME));
+  await removeLocalCluster(docker, NAME);
   try {
     await up(configPath, reporter, docker);
     const cluster = openLocalCluster(configPath);
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
     writeFileSync(join(PACKAGE_ROOT, 'test', 'bench', 'daytwo-results.md'), `${lines.join('\n')}\n`);
     if (back !== COUNT) throw new Error(`only ${back} of ${COUNT} ConfigMaps came back`);
   } finally {
-    await docker.removeLabelled(clusterLabels(NAME));
+    await removeLocalCluster(docker, NAME);
   }
 }
 

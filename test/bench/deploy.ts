@@ -7,6 +7,7 @@
 //   npm run bench:deploy    (K8S_IMG_BENCH_NETS="250,251,252" picks the /24s, K8S_IMG_BENCH_PREFIX the image
 //   prefix, K8S_IMG_BENCH_NAME the start of the cluster names: for a shared machine)
 // Prints a Markdown report and writes it to test/bench/deploy-results.md.
+import { removeLocalCluster } from '../../src/providers/local.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -19,7 +20,6 @@ import { hostResolvers, openCluster, sshProvider } from '../../src/pipeline/clus
 import { deploy } from '../../src/pipeline/deploy.js';
 import { silentReporter } from '../../src/pipeline/progress.js';
 import { up } from '../../src/pipeline/up.js';
-import { clusterLabels } from '../../src/plan/names.js';
 import { readRecord } from '../../src/runtime/deploy-record.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { PACKAGE_ROOT } from '../../src/runtime/paths.js';
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const sshBlock = `ssh: { user: root, identityFile: ${keys.identityFile} }\n`;
   const tag = process.env.K8S_IMG_BENCH_NAME ?? 'bench';
   const names = { local: `${tag}up`, ssh: `${tag}ssh`, ha: `${tag}ha` };
-  for (const n of Object.values(names)) await docker.removeLabelled(clusterLabels(n));
+  for (const n of Object.values(names)) await removeLocalCluster(docker, n);
   const config = parseClusterConfig(yaml(names.local, tutorial(nets[0]!))).config;
   await fetchAndBuild(config, silentReporter, docker); // images built before anything is timed
   const image = await sshNodeImage(config, docker);
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     const localFile = join(dir, 'local.yaml');
     writeFileSync(localFile, yaml(names.local, tutorial(nets[0]!)));
     const u = await up(localFile, silentReporter, docker);
-    await docker.removeLabelled(clusterLabels(names.local));
+    await removeLocalCluster(docker, names.local);
 
     const sshNodes = tutorial(nets[1]!);
     const sshFile = join(dir, 'ssh.yaml');
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     say('|---|---:|');
     say(`| in-process (\`deploy()\`) | ${median(inProcess)} |`);
     say(`| \`k8s-img deploy\` as a command (node start-up included) | ${median(command)} |`);
-    await docker.removeLabelled(clusterLabels(names.ssh));
+    await removeLocalCluster(docker, names.ssh);
 
     // 3. three control planes, one machine stopped.
     const haNodes = ['h1', 'h2', 'h3'].map((n, i) => ({ name: n, address: `${nets[2]}.${11 + i}`, roles: 'control-plane, etcd, worker' }));
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
     say('');
     say(`load average at the end: ${load()}`);
   } finally {
-    for (const n of Object.values(names)) await docker.removeLabelled(clusterLabels(n));
+    for (const n of Object.values(names)) await removeLocalCluster(docker, n);
     for (const d of [dir, keys.dir]) rmSync(d, { recursive: true, force: true }); // state folders: bundles, image archives
   }
   writeFileSync(join(PACKAGE_ROOT, 'test', 'bench', 'deploy-results.md'), `${lines.join('\n')}\n`);

@@ -4,13 +4,14 @@
 //                              where its time goes (each binary group, the Debian base, the images)
 //   --build-only, --prefix P   only the build and image tables; images under prefix P
 // Prints a Markdown report and writes it to test/bench/results.md.
+import { removeLocalCluster } from '../../src/providers/local.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseClusterConfig } from '../../src/config/load.js';
 import { fetchAndBuild } from '../../src/pipeline/artifacts.js';
-import { clusterLabels, names } from '../../src/pipeline/local.js';
+import { names } from '../../src/pipeline/local.js';
 import { ConsoleReporter, silentReporter } from '../../src/pipeline/progress.js';
 import { up } from '../../src/pipeline/up.js';
 import { IMAGES } from '../../src/plan/images.js';
@@ -152,7 +153,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'k8s-img-bench-'));
   const configPath = join(dir, 'cluster.yaml');
   writeFileSync(configPath, configText('bench', 'k8s-img', '192.168.251'));
-  await docker.removeLabelled(clusterLabels('bench'));
+  await removeLocalCluster(docker, 'bench');
   try {
     t = Date.now();
     const r = await up(configPath, silentReporter, docker);
@@ -173,7 +174,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await docker.removeLabelled(clusterLabels('bench'));
+    await removeLocalCluster(docker, 'bench');
     rmSync(dir, { recursive: true, force: true });
   }
   writeFileSync(results, `${lines.join('\n')}\n`);

@@ -2,11 +2,11 @@
 // files, a command line, the exit code and a message pattern. A case runs in a
 // folder of its own; everything in it is snapshotted before and after the run.
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES } from './fixtures.js';
+import { scratchDir } from './scratch.js';
 import { runInProcess, type CliResult } from './cli.js';
 
 export type Step =
@@ -69,7 +69,7 @@ const stateTemplates = new Map<string, string>();
 async function stateTemplate(base: string): Promise<string> {
   let dir = stateTemplates.get(base);
   if (!dir) {
-    dir = mkdtempSync(join(tmpdir(), 'k8s-img-state-'));
+    dir = scratchDir('k8s-img-state-');
     writeFileSync(join(dir, 'cluster.yaml'), readFileSync(join(FIXTURES, 'valid', `${base}.yaml`)));
     const r = await runInProcess(['generate', '-c', join(dir, 'cluster.yaml'), '-o', join(dir, 'out')]);
     if (r.code !== 0) throw new Error(`state template: ${r.stderr}`);
@@ -93,7 +93,7 @@ function applyStep(dir: string, step: Step): void {
 
 /** Lays out the case in a new folder; returns it. */
 export async function prepareCase(c: BadInputCase): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'k8s-img-bad-'));
+  const dir = scratchDir('k8s-img-bad-');
   if (c.base) {
     let text = readFileSync(join(FIXTURES, 'valid', `${c.base}.yaml`), 'utf8');
     for (const [from, to] of c.replace ?? []) {

@@ -2,14 +2,19 @@
 // (3 etcd members): a namespace with ConfigMaps, Secrets and a Deployment is snapshotted,
 // deleted and restored: every object is back, Secrets are still encrypted at rest (read
 // raw from etcd), the pods run. Corrupted and foreign snapshots are refused, nothing changed.
+// With periodic snapshots (etcd.snapshots), they appear on the member and are pruned, and
+// the restore takes one of them (fetched as <node>:<name>) instead of the saved one.
+// An edited kubernetesVersion that would be a downgrade is refused by `up`.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { prepareWork, etcdctl, removeWork } from '../../src/daytwo/etcd-node.js';
 import { localConnector } from '../../src/daytwo/nodes.js';
 import { adminKubeconfigPath, names, openLocalCluster } from '../../src/pipeline/local.js';
-import { ETCD_WORK } from '../../src/plan/etcd-ops.js';
+import { ETCD_SNAPSHOTS } from '../../src/plan/components.js';
+import { ETCD_WORK, periodicName } from '../../src/plan/etcd-ops.js';
 import { planCluster } from '../../src/plan/plan.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../../src/runtime/kube.js';
@@ -21,8 +26,9 @@ import { ownCluster, writeTestCluster } from '../integration/harness.js';
  * The snapshot → delete → restore suite on a cluster of its own: `nodes` (cluster.yaml
  * lines); `member` is the etcd member whose data is read raw and checked.
  */
-export function snapshotSuite(NAME: string, nodes: string, member: string): void {
-  const configPath = writeTestCluster(NAME, nodes, 'security: { mode: secure }\n');
+export function snapshotSuite(NAME: string, nodes: string, member: string, opts: { periodic?: { every: string; keep: number } } = {}): void {
+  const periodic = opts.periodic;
+  const configPath = writeTestCluster(NAME, nodes, `security: { mode: secure }\n${periodic ? `etcd: { snapshots: { every: ${periodic.every}, keep: ${periodic.keep} } }\n` : ''}`);
   const docker = new DockerEngine();
   const cli = (...args: string[]) => runInProcess([...args, '-c', configPath]);
   const inNode = (cmd: string[]) => docker.exec(names.node(NAME, member), cmd);
@@ -30,6 +36,10 @@ export function snapshotSuite(NAME: string, nodes: string, member: string): void
   const CONFIGMAPS = 20;
   const SECRETS = 5;
   let kube: KubeClient;
+  /** When the namespace was complete: a periodic snapshot taken after it holds everything. */
+  let filled = 0;
+  /** The periodic snapshot the restore takes (`<node>:<name>`), when there are any. */
+  let periodicRef: string | undefined;
   ownCluster(docker, NAME, () => kube, `${NAME} snapshot suite`);
 
   const restricted = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
@@ -69,6 +79,21 @@ export function snapshotSuite(NAME: string, nodes: string, member: string): void
       kube = new KubeClient(credentialsFromKubeconfig(adminKubeconfigPath(openLocalCluster(configPath).state)));
     });
 
+    it('kubernetesVersion edited to an older minor: up refuses it (exit 2, the field named), nothing changed', async () => {
+      const text = readFileSync(configPath, 'utf8');
+      const before = await untouched();
+      writeFileSync(configPath, text.replace(/^name: .*$/m, '$&\nkubernetesVersion: "1.36.3"'));
+      try {
+        const r = await cli('up');
+        assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+        assert.match(r.stderr, /kubernetesVersion: the cluster runs 1\.37\.2: downgrade from 1\.37\.2 to 1\.36\.3 refused: upstream supports upgrades only .*\(hint: set kubernetesVersion back to "1\.37\.2"/);
+        assert.match(r.stderr, /nothing was written/);
+      } finally {
+        writeFileSync(configPath, text);
+      }
+      assert.equal(await untouched(), before);
+    });
+
     it('a namespace with ConfigMaps, Secrets and a Deployment', async () => {
       await kube.create('/api/v1/namespaces', { metadata: { name: NS } });
       for (let i = 0; i < CONFIGMAPS; i++) await kube.create(`/api/v1/namespaces/${NS}/configmaps`, { metadata: { name: `cm-${i}` }, data: { i: String(i) } });
@@ -86,6 +111,7 @@ export function snapshotSuite(NAME: string, nodes: string, member: string): void
       });
       await deploymentReady();
       assert.match(await rawSecret('s-0'), /^k8s:enc:secretbox:v1:/);
+      filled = Date.now();
     });
 
     it('etcd snapshot save: the file, its sha256, cluster.yaml and keys, all 0600; list shows it', async () => {
@@ -107,6 +133,50 @@ export function snapshotSuite(NAME: string, nodes: string, member: string): void
       // Nothing left on the node: the work folder (with the client key) is gone.
       assert.equal((await inNode(['sh', '-c', `ls -A ${ETCD_WORK}`])).stdout.trim(), '');
     });
+
+    if (periodic) {
+      it(`periodic snapshots every ${periodic.every}: files with their sha256 on the member, only ${periodic.keep} kept; list shows them; fetch copies one`, async () => {
+        // Each snapshot on the member, checked against its sha256 (one pruned meanwhile is skipped).
+        const onNode = async () => {
+          const r = await inNode(['sh', '-c', `cd ${ETCD_SNAPSHOTS} && stat -c %a . && for f in [0-9]*.db; do [ -f "$f" ] && { sha256sum -c --quiet "$f.sha256" >&2 && echo "$f" || echo "BAD $f"; }; done; true`]);
+          assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+          const [mode, ...files] = r.stdout.trim().split('\n').filter(Boolean);
+          assert.equal(mode, '700', 'the folder is 0700');
+          assert.ok(files.every((f) => !f.startsWith('BAD')), r.stdout + r.stderr);
+          return files.sort();
+        };
+        const first = await waitFor('a periodic snapshot on the member', 120_000, async () => {
+          const now = await onNode();
+          return now.length > 0 ? now : undefined;
+        }, 2000);
+        // The oldest goes once `keep` newer ones exist; the newest must be from after the namespace was filled.
+        const files = await waitFor('the first snapshot pruned, a newer one saved', 180_000, async () => {
+          const now = await onNode();
+          const fresh = now.filter((f) => Date.parse(periodicName(f.replace(/\.db$/, ''))!.createdAt) > filled + 1000);
+          return !now.includes(first[0]!) && fresh.length > 0 ? now : undefined;
+        }, 2000);
+        assert.ok(files.length <= periodic.keep, files.join(' '));
+        assert.ok(files.every((f) => /^\d{8}t\d{6}z-v1\.37\.2\.db$/.test(f)), files.join(' '));
+        const stem = files.at(-1)!.replace(/\.db$/, '');
+        periodicRef = `${member}:${stem}`;
+        const list = await cli('etcd', 'snapshot', 'list');
+        assert.equal(list.code, 0, list.stderr);
+        assert.match(list.stdout, new RegExp(`^periodic, on the members \\(etcd.snapshots: every ${periodic.every}, keep ${periodic.keep}\\):$`, 'm'));
+        assert.match(list.stdout, new RegExp(`^${periodicRef.replace(/\./g, '\\.')}\\s+\\S+\\s+1\\.37\\.2`, 'm'));
+        const json = JSON.parse((await cli('etcd', 'snapshot', 'list', '--json')).stdout) as { name: string; periodic?: boolean; sha256: string }[];
+        const listed = json.find((e) => e.name === periodicRef);
+        assert.ok(listed?.periodic, JSON.stringify(json));
+        // Into the state folder now (it would be pruned before the restore): checked, with manifest and keys.
+        const f = await cli('etcd', 'snapshot', 'fetch', periodicRef);
+        assert.equal(f.code, 0, `${f.stdout}\n${f.stderr}`);
+        const store = new SnapshotStore(openLocalCluster(configPath).state);
+        const m = store.manifest(`${member}-${stem}`);
+        assert.equal(m.sha256, listed.sha256);
+        assert.equal(createHash('sha256').update(readFileSync(join(store.path(m.name), 'snapshot.db'))).digest('hex'), m.sha256);
+        assert.ok(m.etcd.totalKey > CONFIGMAPS + SECRETS && m.keys.includes('encryption.key'), JSON.stringify(m));
+        assert.equal(m.member, member);
+      });
+    }
 
     it('the namespace is deleted', async () => {
       await kube.delete(`/api/v1/namespaces/${NS}`);
@@ -138,8 +208,8 @@ export function snapshotSuite(NAME: string, nodes: string, member: string): void
       assert.equal(await kube.getOrUndefined(`/api/v1/namespaces/${NS}`), undefined);
     });
 
-    it('etcd snapshot restore: every object back, Secrets still encrypted at rest, the pods running, status passes', async () => {
-      const r = await cli('etcd', 'snapshot', 'restore', 'before');
+    it(`etcd snapshot restore${periodic ? ' of the periodic one' : ''}: every object back, Secrets still encrypted at rest, the pods running, status passes`, async () => {
+      const r = await cli('etcd', 'snapshot', 'restore', periodicRef ?? 'before');
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
       const aside = /kept on each member in (\S+)/.exec(r.stdout)?.[1];
       assert.ok(aside, r.stdout);

@@ -3,9 +3,10 @@
 // TCP 179, plain routes to each node's block via its address, the tutorial's
 // calicoctl checks, `status` and `verify`, a killed BIRD, and
 // calico-kube-controllers freeing the block of a deleted node.
+import { removeLocalCluster } from '../../src/providers/local.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { adminKubeconfigPath, clusterLabels, names, openLocalCluster } from '../../src/pipeline/local.js';
+import { adminKubeconfigPath, names, openLocalCluster } from '../../src/pipeline/local.js';
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../../src/runtime/kube.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { DEFAULT_RELEASE } from '../../src/config/versions.js';
@@ -48,14 +49,14 @@ const serverIP: Partial<Record<Node, string>> = {};
 
 before(async () => {
   await ensureImages(config);
-  await docker.removeLabelled(clusterLabels(NAME));
+  await removeLocalCluster(docker, NAME);
 });
 
 after(async () => {
   kube?.close();
   const r = cli('down');
   assert.equal(r.code, 0, r.stderr);
-  await docker.removeLabelled(clusterLabels(NAME));
+  await removeLocalCluster(docker, NAME);
 });
 
 describe('Calico BGP mode, the tutorial topology', () => {

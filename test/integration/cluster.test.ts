@@ -6,7 +6,7 @@ import { before, describe, it } from 'node:test';
 import { connect } from 'node:tls';
 import { request } from 'node:https';
 import { getContainerRuntimeClient } from 'testcontainers';
-import { adminKubeconfigPath, clusterLabels, names, openLocalCluster } from '../../src/pipeline/local.js';
+import { TEST_LABEL, adminKubeconfigPath, clusterLabels, names, openLocalCluster } from '../../src/pipeline/local.js';
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../../src/runtime/kube.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { runCli } from '../helpers/cli.js';
@@ -21,6 +21,9 @@ let kube: KubeClient;
 const cli = (...args: string[]) => runCli([...args, '-c', configPath], { timeoutMs: 900_000 });
 const node = (n: string) => names.node(NAME, n);
 const inNode = (n: string, cmd: string[]) => docker.exec(node(n), cmd);
+/** A shell command in a throwaway container with local mode's node storage volume at /nodes. */
+const inNodeStorage = (script: string) =>
+  docker.runToCompletion({ Image: `${IT_IMAGES}/node:0.1.0`, Entrypoint: ['sh', '-c', script], HostConfig: { Mounts: [{ Type: 'volume', Source: names.nodeStorage, Target: '/nodes' }] }, Labels: { [TEST_LABEL]: NAME } } as never);
 /** A crash, not a stop: `docker kill` counts as a manual stop and disables the restart policy. */
 const crash = (n: string, service: string) => inNode(n, ['sh', '-c', `kill -9 $(docker inspect -f '{{.State.Pid}}' k8s-img-${service})`]);
 
@@ -42,6 +45,21 @@ describe('local cluster, secure mode', () => {
     assert.match(r.stdout, new RegExp(`Cluster "${NAME}" is up \\(secure mode\\): 3 nodes Ready \\(sm1, sw1, sw2\\), CoreDNS ready`));
     const { state } = openLocalCluster(configPath);
     kube = new KubeClient(credentialsFromKubeconfig(adminKubeconfigPath(state)));
+    // New nodes start from the image store: their images are there before the node step.
+    for (const n of ['sm1', 'sw1', 'sw2']) assert.match(r.stderr, new RegExp(`✓ ${n} \\(container [^)]+\\): .*images already there`), r.stderr);
+  });
+
+  it("a node's image layers are links into the image store, not copies", async () => {
+    // Every file of every image layer in sw2's engine has another link (the store's, the other nodes').
+    const script = 'n=0; one=0; for f in /var/lib/docker/image/overlay2/layerdb/sha256/*/cache-id; do c=$(cat $f); n=$((n + $(find /var/lib/docker/overlay2/$c/diff -type f | wc -l))); one=$((one + $(find /var/lib/docker/overlay2/$c/diff -type f -links 1 | wc -l))); done; echo "$n $one"';
+    const r = await inNode('sw2', ['sh', '-c', script]);
+    assert.equal(r.code, 0, r.stderr);
+    const [files, single] = r.stdout.trim().split(' ').map(Number);
+    assert.ok(files! > 100, `only ${files} layer files in sw2's engine`);
+    assert.equal(single, 0, `${single} of ${files} layer files in sw2 have no other link`);
+    const store = await inNodeStorage(`ls /nodes/${names.nodeDir(NAME)} /nodes/store`);
+    assert.equal(store.code, 0, store.output);
+    assert.match(store.output, /sm1\nsw1\nsw2\n/);
   });
 
   it('k8s-img status: every check passes', () => {
@@ -280,5 +298,10 @@ describe('down', () => {
     const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
     assert.deepEqual((await docker.api.listVolumes({ filters })).Volumes ?? [], []);
     assert.deepEqual(await docker.api.listNetworks({ filters }), []);
+    // Its nodes' folders are gone from the node storage volume; the image stores stay for the next `up`.
+    const left = await inNodeStorage('ls -A /nodes/clusters; ls /nodes/store | wc -l');
+    assert.equal(left.code, 0, left.output);
+    assert.doesNotMatch(left.output, new RegExp(`^${NAME}$`, 'm'));
+    assert.match(left.output, /^[1-9]\d*$/m);
   });
 });

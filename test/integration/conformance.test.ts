@@ -3,6 +3,7 @@
 // (the default `k8s-img up`), and one with another DNS domain, other pod and service
 // networks and three etcd members on the workers. The whole suite runs in
 // `npm run test:long` (test/long/conformance-full.test.ts).
+import { removeLocalCluster } from '../../src/providers/local.js';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CI_SUBSET_SPECS } from '../../src/conformance/subset.js';
 import { parseJunit } from '../../src/conformance/report.js';
-import { clusterLabels } from '../../src/pipeline/local.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { runCli } from '../helpers/cli.js';
 import { ensureImages, fixtureConfig, writeTestCluster } from './harness.js';
@@ -54,8 +54,8 @@ for (const t of topologies) {
     const cli = (...args: string[]) => runCli([...args, '-c', configPath], { timeoutMs: 3_600_000 });
     const out = join(mkdtempSync(join(tmpdir(), `k8s-img-${t.name}-results-`)), 'results');
 
-    before(() => docker.removeLabelled(clusterLabels(t.name)));
-    after(() => docker.removeLabelled(clusterLabels(t.name)));
+    before(() => removeLocalCluster(docker, t.name));
+    after(() => removeLocalCluster(docker, t.name));
 
     it('k8s-img up', () => {
       const r = cli('up');

@@ -4,6 +4,7 @@
 // nothing; a multi-platform archive loads), logs out (each node's service logs, no
 // keys, no Secret data), kubeconfig merged into the user's file beside an unrelated
 // context and removed again by down; kubectl works without exporting KUBECONFIG.
+import { removeLocalCluster } from '../../src/providers/local.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
-import { adminKubeconfigPath, clusterLabels, openLocalCluster } from '../../src/pipeline/local.js';
+import { adminKubeconfigPath, openLocalCluster } from '../../src/pipeline/local.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../../src/runtime/kube.js';
 import { runInProcess } from '../helpers/cli.js';
@@ -45,13 +46,13 @@ const started = Date.now();
 
 before(async () => {
   await ensureImages(fixtureConfig('tutorial-secure.yaml'));
-  await docker.removeLabelled(clusterLabels(NAME));
+  await removeLocalCluster(docker, NAME);
   writeFileSync(userKubeconfig, THEIRS, { mode: 0o600 });
 });
 
 after(async () => {
   kube?.close();
-  await docker.removeLabelled(clusterLabels(NAME));
+  await removeLocalCluster(docker, NAME);
   await docker.removeImage(HELLO).catch(() => undefined);
   process.stderr.write(`daily-use.test: ${((Date.now() - started) / 1000).toFixed(0)} s with the cluster\n`);
 });

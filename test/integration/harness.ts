@@ -3,21 +3,21 @@
 // the suites remove what they start themselves, found by label.
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { removeLocalCluster } from '../../src/providers/local.js';
+import { scratchDir } from '../helpers/scratch.js';
+import { writeFileSync } from 'node:fs';
 import { after, before } from 'node:test';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseClusterConfig } from '../../src/config/load.js';
 import type { ResolvedConfig } from '../../src/config/defaults.js';
 import { fetchAndBuild, type Artifacts } from '../../src/pipeline/artifacts.js';
 import { ConsoleReporter } from '../../src/pipeline/progress.js';
-import { clusterLabels } from '../../src/plan/names.js';
 import type { DockerEngine } from '../../src/runtime/docker.js';
 import { readFixture } from '../helpers/fixtures.js';
 
 // `up` merges a context into the user's kubeconfig: the suites' clusters go into a file
 // of their own, never into the kubeconfig of whoever runs the tests.
-process.env.KUBECONFIG = join(mkdtempSync(join(tmpdir(), 'k8s-img-it-kube-')), 'config');
+process.env.KUBECONFIG = join(scratchDir('k8s-img-it-kube-'), 'config');
 
 /**
  * Labels of the suites' throw-away containers: a test label and a cluster of their own,
@@ -34,9 +34,15 @@ export const TEST_LABELS = { 'io.k8s-img.managed': 'true', 'io.k8s-img.test': 't
 const NETS = (process.env.K8S_IMG_IT_NETS ?? '240,241,242,243').split(',').map((n) => Number(n.trim()));
 export const IT_IMAGES = process.env.K8S_IMG_IT_IMAGES || process.env.K8S_IMG_TEST_PREFIX || 'k8s-img';
 
-/** The first three octets of the suite's `i`-th node network, e.g. "192.168.240". */
-export function testNet(i: number): string {
+/**
+ * The first three octets of the suite's `i`-th node network, e.g. "192.168.240". Suites
+ * numbered past the default list (4: etcd snapshots, 5: upgrade, 6: etcd snapshots with 3
+ * members, 7: upgrade by edit, 8: upgrade over SSH) keep their own network unless
+ * K8S_IMG_IT_NETS is that long.
+ */
+export function testNet(i: number, otherwise?: string): string {
   const octet = NETS[i];
+  if (octet === undefined && otherwise) return otherwise;
   if (octet === undefined || !Number.isInteger(octet)) throw new Error(`K8S_IMG_IT_NETS names no network number ${i}`);
   return `192.168.${octet}`;
 }
@@ -70,18 +76,10 @@ export function tutorialNodes(net: string): string {
 `;
 }
 
-// A suite's folder holds its cluster's state: bundles and image archives, GBs per cluster.
-// They go when the test process ends (K8S_IMG_KEEP_TEST_STATE=1 keeps them for a post-mortem).
-const testDirs: string[] = [];
-process.on('exit', () => {
-  if (process.env.K8S_IMG_KEEP_TEST_STATE === '1') return;
-  for (const d of testDirs) rmSync(d, { recursive: true, force: true });
-});
-
 /** Writes a three-node cluster.yaml on a network of its own (tests never touch the default cluster). */
 export function writeTestCluster(name: string, nodes: string, extra = ''): string {
-  const dir = mkdtempSync(join(tmpdir(), `k8s-img-${name}-`));
-  testDirs.push(dir);
+  // Its cluster's state (bundles and image archives, GBs) goes when the test process ends.
+  const dir = scratchDir(`k8s-img-${name}-`);
   const path = join(dir, 'cluster.yaml');
   const images = /^images:/m.test(extra) ? '' : `images: { prefix: ${IT_IMAGES} }\n`;
   writeFileSync(path, `apiVersion: k8s-img/v1alpha1\nkind: Cluster\nname: ${name}\nnodes:\n${nodes}${extra}${images}`);
@@ -97,11 +95,11 @@ export function ownCluster(docker: DockerEngine, name: string, client: () => { c
   const started = Date.now();
   before(async () => {
     await ensureImages(fixtureConfig('tutorial-secure.yaml'));
-    await docker.removeLabelled(clusterLabels(name));
+    await removeLocalCluster(docker, name);
   });
   after(async () => {
     client()?.close();
-    await docker.removeLabelled(clusterLabels(name));
+    await removeLocalCluster(docker, name);
     process.stderr.write(`${what}: ${((Date.now() - started) / 1000).toFixed(0)} s with the cluster\n`);
   });
 }

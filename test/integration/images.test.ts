@@ -190,10 +190,11 @@ describe('save', () => {
     for (const a of archives) {
       const sums = readFileSync(join(out, a.node, 'images.sha256'), 'utf8');
       assert.match(sums, new RegExp(`^${a.sha256}  images.tar`));
-      // A clean engine: a fresh node container running its own dockerd.
+      // A clean engine: a fresh node container running its own dockerd (its data on a
+      // filesystem of its own, as local mode's node folders are: overlay on overlay fails).
       const engine = await new GenericContainer(node.ref)
         .withPrivilegedMode()
-        .withTmpFs({ '/run': 'rw,exec', '/tmp': 'rw' })
+        .withTmpFs({ '/run': 'rw,exec', '/tmp': 'rw', '/var/lib/docker': 'rw,exec' })
         .withBindMounts([{ source: join(out, a.node), target: '/archive', mode: 'ro' }])
         .withLabels(TEST_LABELS)
         .withWaitStrategy(Wait.forLogMessage(/ready/))

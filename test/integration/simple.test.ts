@@ -2,10 +2,10 @@
 // cluster — and is as open as the tutorial says, with a warning every time. This
 // suite also covers the other shape: three nodes that each run every role (three
 // apiservers, a three-member etcd).
+import { removeLocalCluster } from '../../src/providers/local.js';
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
-import { clusterLabels } from '../../src/pipeline/local.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { runCli } from '../helpers/cli.js';
 import { ensureImages, fixtureConfig, testName, testNet, writeTestCluster } from './harness.js';
@@ -25,9 +25,9 @@ const cli = (...args: string[]) => runCli([...args, '-c', configPath], { timeout
 
 before(async () => {
   await ensureImages(fixtureConfig('tutorial-simple.yaml'));
-  await docker.removeLabelled(clusterLabels(NAME));
+  await removeLocalCluster(docker, NAME);
 });
-after(() => docker.removeLabelled(clusterLabels(NAME)));
+after(() => removeLocalCluster(docker, NAME));
 
 describe('local cluster, simple mode', () => {
   it('up works and warns about simple mode', () => {

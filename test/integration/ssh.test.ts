@@ -123,6 +123,9 @@ describe('deploy over SSH: the tutorial\'s three machines', () => {
   });
 
   it('etcd snapshot save copies the snapshot off sw1 over SSH; list shows it (issue 10)', async () => {
+    admin = kube(tutorial);
+    await admin.create('/api/v1/namespaces', { metadata: { name: 'keep' } });
+    await admin.create('/api/v1/namespaces/keep/configmaps', { metadata: { name: 'kept' }, data: { taken: 'before the snapshot' } });
     const r = await k8s(tutorial, 'etcd', 'snapshot', 'save', '--name', 'over-ssh');
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /^snapshot over-ssh: \d+ bytes, \d+ keys, revision \d+, from sw1 in [\d.]+ s$/m);
@@ -137,8 +140,21 @@ describe('deploy over SSH: the tutorial\'s three machines', () => {
     assert.equal((await inMachine(tutorial, 'sw1', 'ls -A /var/lib/k8s-img/etcd-work')).stdout.trim(), '');
   });
 
+  it('etcd snapshot restore over SSH: a deleted ConfigMap is back, the cluster healthy (issue 10)', async () => {
+    const k = admin!;
+    await k.delete('/api/v1/namespaces/keep/configmaps/kept');
+    const r = await k8s(tutorial, 'etcd', 'snapshot', 'restore', 'over-ssh');
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, /^restored over-ssh \(revision \d+, taken \S+\) on 1 member\(s\) in [\d.]+ s; API down [\d.]+ s$/m);
+    const aside = /kept on each member in (\S+)/.exec(r.stdout)?.[1];
+    assert.equal((await inMachine(tutorial, 'sw1', `test -f ${aside}/member/snap/db && ls -A /var/lib/k8s-img/etcd-work`)).stdout.trim(), '', 'the old data kept, no work folder left');
+    const cm = await k.get<{ data: { taken: string } }>('/api/v1/namespaces/keep/configmaps/kept');
+    assert.equal(cm.data.taken, 'before the snapshot');
+    const s = await k8s(tutorial, 'status', '--json');
+    assert.deepEqual((JSON.parse(s.stdout) as { ok: boolean }[]).filter((c) => !c.ok), []);
+  });
+
   it('a worker is added: certificates for it alone, nothing recreated on the others', async () => {
-    admin = kube(tutorial);
     const state = join(tutorial.dir, '.k8s-img', tutorial.name);
     const filesBefore = readdirSync(state);
     const before = await Promise.all(tutorial.nodes.map((n) => stackState(docker, machineName(tutorial.name, n.name))));
@@ -148,7 +164,7 @@ describe('deploy over SSH: the tutorial\'s three machines', () => {
     assert.deepEqual(readdirSync(state).filter((f) => !filesBefore.includes(f)).sort(), ['kubelet-serving-w4.crt', 'kubelet-serving-w4.key', 'kubelet-w4.crt', 'kubelet-w4.key']);
     assert.deepEqual(await Promise.all(tutorial.nodes.map((n) => stackState(docker, machineName(tutorial.name, n.name)))), before);
     assert.match(r.stderr, /w4 \(root@[\d.]+\): \d+ files sent .*images loaded/);
-    assert.ok((await readyNodes(admin)).includes('w4'));
+    assert.ok((await readyNodes(admin!)).includes('w4'));
   });
 
   it('the worker is removed: its pods move, its Node goes, etcd is untouched', async () => {

@@ -39,7 +39,13 @@ async function runOnce(ref: string, cmd: string[], opts: { user?: string; env?: 
   if (opts.env) c = c.withEnvironment(opts.env);
   if (opts.noNewPrivileges) c = c.withSecurityOpt('no-new-privileges');
   const started = await c.start();
-  return docker.logs(started.getId());
+  // The engine copies a container's output to its log asynchronously: right after the exit
+  // it can still be empty (seen on a loaded machine).
+  for (let i = 0; ; i++) {
+    const out = await docker.logs(started.getId());
+    if (out !== '' || i === 10) return out;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** Starts a long-running container of `ref` on the test network under `alias`. */

@@ -1,13 +1,13 @@
 // The whole upstream conformance suite (462 specs at v1.37.2, [Serial] and
 // [Disruptive] included) on a default `k8s-img up` cluster: too long for CI (about an
 // hour on 2 cores), run with `npm run test:long`. Its last result is in the README.
+import { removeLocalCluster } from '../../src/providers/local.js';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseJunit } from '../../src/conformance/report.js';
-import { clusterLabels } from '../../src/pipeline/local.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { runCli } from '../helpers/cli.js';
 import { ensureImages, fixtureConfig, writeTestCluster } from '../integration/harness.js';
@@ -26,9 +26,9 @@ const out = join(process.env.K8S_IMG_CONFORMANCE_OUT ?? mkdtempSync(join(tmpdir(
 
 before(async () => {
   await ensureImages(fixtureConfig('tutorial-secure.yaml'));
-  await docker.removeLabelled(clusterLabels(NAME));
+  await removeLocalCluster(docker, NAME);
 });
-after(() => docker.removeLabelled(clusterLabels(NAME)));
+after(() => removeLocalCluster(docker, NAME));
 
 describe('the full conformance suite on a default cluster', () => {
   it('k8s-img up', () => {

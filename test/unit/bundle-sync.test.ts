@@ -1,16 +1,16 @@
 // The incremental bundle sync against a real folder on this machine (commands run
 // with this machine's sh, tars unpacked by tar-stream): what travels, and that a sync
 // with nothing to do sends nothing at all.
+import { scratchDir } from '../helpers/scratch.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import tar from 'tar-stream';
 import { MANIFEST, syncBundle, type BundleTarget } from '../../src/runtime/bundle-sync.js';
 
-const root = mkdtempSync(join(tmpdir(), 'k8s-img-sync-'));
+const root = scratchDir('k8s-img-sync-');
 after(() => rmSync(root, { recursive: true, force: true }));
 
 /** A folder of this machine as a node; counts the tar bytes it receives. */

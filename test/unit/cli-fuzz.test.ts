@@ -4,8 +4,7 @@
 // quick; after a failure the output folder is byte-identical and no temporary
 // folder remains. FC_SEED=<n> replays a failing run.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -14,6 +13,7 @@ import { trackedTemps } from '../../src/runtime/temp-cleanup.js';
 import { NEVER, snapshot } from '../helpers/bad-input.js';
 import { runInProcess, type CliResult } from '../helpers/cli.js';
 import { FIXTURES } from '../helpers/fixtures.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const ALLOWED_EXITS = [0, 2, 3, 64];
 // "Bounded time": a hang (a FIFO read, an alias bomb, a spin on /proc) shows as minutes;
@@ -98,7 +98,7 @@ describe('fuzzing the CLI', () => {
   it('validate and plan: mutated cluster.yaml', async () => {
     await fc.assert(
       fc.asyncProperty(yamlInput, fc.constantFrom(['validate'], ['plan'], ['plan', '--json']), async (text, args) => {
-        const dir = mkdtempSync(join(tmpdir(), 'k8s-img-fuzz-'));
+        const dir = scratchDir('k8s-img-fuzz-');
         writeFileSync(join(dir, 'cluster.yaml'), text);
         const before = snapshot(dir);
         const [r, ms] = await timed([...args], dir);
@@ -112,7 +112,7 @@ describe('fuzzing the CLI', () => {
   it('generate: mutated cluster.yaml into a new, marked or foreign output folder', async () => {
     await fc.assert(
       fc.asyncProperty(yamlInput, fc.constantFrom('absent', 'empty', 'foreign', 'file'), async (text, out) => {
-        const dir = mkdtempSync(join(tmpdir(), 'k8s-img-fuzz-'));
+        const dir = scratchDir('k8s-img-fuzz-');
         writeFileSync(join(dir, 'cluster.yaml'), text);
         if (out === 'empty') mkdirSync(join(dir, 'out'));
         if (out === 'foreign') {
@@ -148,7 +148,7 @@ describe('fuzzing the CLI', () => {
     );
     await fc.assert(
       fc.asyncProperty(props, async (files) => {
-        const dir = mkdtempSync(join(tmpdir(), 'k8s-img-fuzz-'));
+        const dir = scratchDir('k8s-img-fuzz-');
         const names = files.map((f, i) => {
           const lines = [...Object.entries(f).filter(([k]) => k !== 'extra'), ...f.extra].map(([k, v]) => `${k}=${String(v)}`);
           writeFileSync(join(dir, `n${i}.properties`), `${lines.join('\n')}\n`);

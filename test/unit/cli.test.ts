@@ -1,14 +1,14 @@
+import { scratchDir } from '../helpers/scratch.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { replaceTree } from '../../src/runtime/files.js';
 import { runCli, runInProcess as cli } from '../helpers/cli.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'k8s-img-test-'));
+const tmp = () => scratchDir('k8s-img-test-');
 
 describe('k8s-img CLI', () => {
   it('the bin shim runs the CLI in a real process: --help lists the commands', () => {

@@ -1,17 +1,18 @@
 // etcd snapshots: the one-shots' argv (pure, from the plan) and the snapshot folder in
 // the state folder (checksums, names, identity) — no engine needed.
+import { scratchDir } from '../helpers/scratch.js';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { durationSeconds } from '../../src/config/duration.js';
 import { parseClusterConfig } from '../../src/config/load.js';
 import { checkIdentity } from '../../src/daytwo/snapshot-restore.js';
 import { defaultSnapshotName } from '../../src/daytwo/snapshot-save.js';
 import { ClusterError, UsageError } from '../../src/errors.js';
-import { BUMP_REVISION, dataDirs, etcdctlArgs, initialCluster, oneShot, restoreArgs, rollbackText, swapInCommands } from '../../src/plan/etcd-ops.js';
+import { BUMP_REVISION, dataDirs, etcdctlArgs, fetchedName, initialCluster, oneShot, parsePeriodicRef, periodicName, restoreArgs, rollbackText, swapInCommands } from '../../src/plan/etcd-ops.js';
 import { planCluster } from '../../src/plan/plan.js';
-import { SnapshotStore, clusterIdentity, type SnapshotManifest } from '../../src/runtime/snapshots.js';
+import { SnapshotStore, clusterIdentity, validSnapshotName, type SnapshotManifest } from '../../src/runtime/snapshots.js';
 import { StateDir } from '../../src/runtime/state.js';
 import { trackedTemps } from '../../src/runtime/temp-cleanup.js';
 
@@ -75,7 +76,7 @@ describe('etcd one-shots', () => {
 
 describe('snapshot folder', () => {
   const setup = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'k8s-img-snap-'));
+    const dir = scratchDir('k8s-img-snap-');
     const state = new StateDir(join(dir, 'state'));
     state.write('ca.crt', '-----CA-----\n');
     state.write('encryption.key', 'a2V5');
@@ -132,7 +133,7 @@ describe('snapshot folder', () => {
     const id = clusterIdentity('trio', state);
     assert.doesNotThrow(() => checkIdentity(manifest('x', '', 0, id), 'trio', id));
     assert.throws(() => checkIdentity(manifest('x', '', 0, 'f'.repeat(64)), 'trio', id), (e: unknown) => e instanceof ClusterError && /not to this one/.test(e.message));
-    const other = new StateDir(join(mkdtempSync(join(tmpdir(), 'k8s-img-snap-')), 's'));
+    const other = new StateDir(join(scratchDir('k8s-img-snap-'), 's'));
     other.write('ca.crt', '-----ANOTHER CA-----\n');
     assert.notEqual(clusterIdentity('trio', other), id);
   });
@@ -141,5 +142,23 @@ describe('snapshot folder', () => {
     const a = defaultSnapshotName('demo', new Date('2026-11-27T06:50:01.123Z'));
     assert.equal(a, 'demo-20261127t065001z');
     assert.ok(a < defaultSnapshotName('demo', new Date('2026-11-27T06:50:02Z')));
+  });
+});
+
+describe('periodic snapshots (etcd.snapshots)', () => {
+  it('how often: whole numbers with units, largest first', () => {
+    assert.deepEqual(['20s', '30m', '6h', '1d12h', '6h30m'].map(durationSeconds), [20, 1800, 21600, 129600, 23400]);
+    for (const bad of ['', '6', '30m6h', '1.5h', '6 h', 'often']) assert.equal(durationSeconds(bad), undefined, bad);
+  });
+  it('a file name says when and on which version it was taken', () => {
+    assert.deepEqual(periodicName('20261127t065012z-v1.37.2'), { createdAt: '2026-11-27T06:50:12.000Z', kubernetesVersion: '1.37.2' });
+    for (const other of ['20261127t065012z', 'before', '20261127t065012z-v1.37.2.db', '.tmp-20261127t065012z-v1.37.2']) assert.equal(periodicName(other), undefined, other);
+  });
+  it('<node>:<name> (with or without .db) names one; fetched, it gets a valid snapshot name', () => {
+    const ref = parsePeriodicRef('sw1:20261127t065012z-v1.37.2.db');
+    assert.deepEqual(ref, { node: 'sw1', stem: '20261127t065012z-v1.37.2' });
+    assert.equal(fetchedName(ref!), 'sw1-20261127t065012z-v1.37.2');
+    assert.doesNotThrow(() => validSnapshotName(fetchedName(ref!)));
+    for (const other of ['before', 'sw1:before', ':20261127t065012z-v1.37.2', 'sw1-20261127t065012z-v1.37.2']) assert.equal(parsePeriodicRef(other), undefined, other);
   });
 });

@@ -1,8 +1,8 @@
 // Issue 13: secure mode hardened — file modes of every bundle, Pod Security defaults
 // from cluster.yaml, and the default local cluster's private state folder.
+import { scratchDir } from '../helpers/scratch.js';
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
@@ -64,7 +64,7 @@ describe('Pod Security configuration', () => {
 
 describe('the default local cluster keeps its keys private', () => {
   it('its state folder is made 0700', async () => {
-    const root = join(mkdtempSync(join(tmpdir(), 'k8s-img-state-')), 'share', 'k8s-img');
+    const root = join(scratchDir('k8s-img-state-'), 'share', 'k8s-img');
     const before = process.env.K8S_IMG_STATE;
     process.env.K8S_IMG_STATE = root;
     try {

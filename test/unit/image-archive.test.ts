@@ -1,9 +1,9 @@
 // Image archives into the blob store: the node's platform picked from indexes,
 // attestations left out, every digest and size checked, classic docker save archives
 // converted, and only the blobs the chosen image needs stored.
+import { scratchDir } from '../helpers/scratch.js';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BuildError } from '../../src/errors.js';
@@ -12,7 +12,7 @@ import { BlobStore } from '../../src/runtime/oci-export.js';
 import { MEDIA, hostPlatform } from '../../src/runtime/oci-image.js';
 import { Layout, classicArchive, digestOf, layerTar, named, writeArchive } from '../helpers/oci-layout.js';
 
-const root = mkdtempSync(join(tmpdir(), 'k8s-img-archive-'));
+const root = scratchDir('k8s-img-archive-');
 after(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 const fresh = () => new BlobStore(join(root, `store-${++n}`));

@@ -1,8 +1,8 @@
 // The user's kubeconfig: the cluster's context merged in and taken out again, the rest
 // of the file (other contexts, comments, mode) kept, written atomically under kubectl's lock.
+import { scratchDir } from '../helpers/scratch.js';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
@@ -10,7 +10,7 @@ import { HostError } from '../../src/errors.js';
 import { editKubeconfig, userKubeconfigPath } from '../../src/runtime/kubeconfig-file.js';
 import { mergeKubeconfig, removeFromKubeconfig, serverOf } from '../../src/runtime/kubeconfig-merge.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'k8s-img-kubeconfig-'));
+const tmp = () => scratchDir('k8s-img-kubeconfig-');
 
 const THEIRS = `# my clusters
 apiVersion: v1

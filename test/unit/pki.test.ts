@@ -1,6 +1,6 @@
+import { scratchDir } from '../helpers/scratch.js';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
@@ -25,7 +25,7 @@ const HOUR = 3_600_000;
 
 const dirs: string[] = [];
 const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'k8s-img-pki-'));
+  const d = scratchDir('k8s-img-pki-');
   dirs.push(d);
   return d;
 };

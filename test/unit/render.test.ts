@@ -20,6 +20,21 @@ function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
+/** The files under `goldenDir` are exactly `actual` (UPDATE_GOLDEN=1 rewrites them). */
+function matchesGolden(goldenDir: string, actual: Map<string, string>): void {
+  if (process.env.UPDATE_GOLDEN) {
+    rmSync(goldenDir, { recursive: true, force: true });
+    for (const [p, content] of actual) {
+      mkdirSync(dirname(join(goldenDir, p)), { recursive: true });
+      writeFileSync(join(goldenDir, p), content);
+    }
+  }
+  assert.ok(existsSync(goldenDir), `no golden files: run UPDATE_GOLDEN=1 npm run test:unit`);
+  const expected = walk(goldenDir).map((f) => relative(goldenDir, f)).sort();
+  assert.deepEqual([...actual.keys()].sort(), expected, 'the set of files changed');
+  for (const p of expected) assert.equal(actual.get(p), readFileSync(join(goldenDir, p), 'utf8'), `${p} differs from its golden file`);
+}
+
 describe('compose.yaml writer', () => {
   it("writes exactly the YAML library's output for every node of every valid configuration", () => {
     let nodes = 0;
@@ -84,19 +99,31 @@ describe('golden bundles for the tutorial topology', () => {
         actual.set(`cis/${p.node}/config.yaml`, kubeBenchConfig(p));
         actual.set(`cis/${p.node}/plan.json`, `${JSON.stringify(rest, null, 2)}\n`);
       }
-      if (process.env.UPDATE_GOLDEN) {
-        rmSync(goldenDir, { recursive: true, force: true });
-        for (const [p, content] of actual) {
-          mkdirSync(dirname(join(goldenDir, p)), { recursive: true });
-          writeFileSync(join(goldenDir, p), content);
-        }
-      }
-      assert.ok(existsSync(goldenDir), `no golden files: run UPDATE_GOLDEN=1 npm run test:unit`);
-      const expected = walk(goldenDir).map((f) => relative(goldenDir, f)).sort();
-      assert.deepEqual([...actual.keys()].sort(), expected, 'the set of files changed');
-      for (const p of expected) assert.equal(actual.get(p), readFileSync(join(goldenDir, p), 'utf8'), `${p} differs from its golden file`);
+      matchesGolden(goldenDir, actual);
     });
   }
+});
+
+describe('golden: periodic etcd snapshots (etcd.snapshots)', () => {
+  it('a service on each member only, with the member\'s own certificate; its compose entries and files', () => {
+    const plan = planCluster(loadFixture('valid/etcd-snapshots.yaml'));
+    const bundles = renderBundles(plan, templates, fakeSecrets(plan));
+    const goldenDir = join(FIXTURES, 'golden', 'etcd-snapshots');
+    const actual = new Map<string, string>();
+    for (const [node, files] of bundles) {
+      for (const f of files) if (f.path === 'compose.yaml' || f.path.startsWith('etcd-snapshots/')) actual.set(`${node}/${f.path}`, f.content);
+    }
+    matchesGolden(goldenDir, actual);
+    // Members only; w3 has no etcd and no snapshot service or image.
+    assert.deepEqual(plan.nodes.filter((n) => n.images.includes('etcd-snapshots')).map((n) => n.name), ['cp1', 'w1', 'w2']);
+    const svc = plan.nodes[1]!.services.find((s) => s.name === 'etcd-snapshots')!;
+    assert.deepEqual(svc.environment, { K8S_IMG_DIR: '/var/lib/k8s-img/etcd-snapshots', K8S_IMG_EVERY: '129600', K8S_IMG_KEEP: '7', K8S_IMG_KUBERNETES: '1.37.2' });
+    assert.ok(svc.command.includes('--endpoints=https://192.168.232.11:2379'));
+    assert.deepEqual(svc.privileges.capDrop, ['ALL']);
+    assert.ok(svc.privileges.readOnlyRootfs);
+    // Off by default: the tutorial has neither the service nor its image.
+    assert.ok(planCluster(loadFixture('valid/tutorial-secure.yaml')).nodes.every((n) => !n.images.includes('etcd-snapshots')));
+  });
 });
 
 describe('rendering is deterministic', () => {

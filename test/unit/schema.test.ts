@@ -1,8 +1,8 @@
 // The JSON Schema for editors: generated from the zod schema, every field described,
 // the package's file current, and it agrees with the loader on real configurations.
+import { scratchDir } from '../helpers/scratch.js';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
@@ -67,7 +67,7 @@ describe('JSON Schema of cluster.yaml', () => {
   });
 
   it("init writes yaml-language-server's $schema line pointing at the package's file", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'k8s-img-schema-'));
+    const dir = scratchDir('k8s-img-schema-');
     assert.equal((await cli(['init'], { cwd: dir })).code, 0);
     const first = readFileSync(join(dir, 'cluster.yaml'), 'utf8').split('\n')[0]!;
     assert.equal(first, `# yaml-language-server: $schema=${join(PACKAGE_ROOT, 'schema', 'cluster.schema.json')}`);

@@ -1,9 +1,9 @@
 // Real processes: SIGINT/SIGTERM never leave a temporary folder (which may hold
 // private keys) behind, and an interrupted generate leaves the output whole or absent.
+import { scratchDir } from '../helpers/scratch.js';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
@@ -17,7 +17,7 @@ const cleanup = pathToFileURL(join(PACKAGE_ROOT, 'dist', 'src', 'runtime', 'temp
 describe('signals', () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`${signal} removes tracked temporary folders, then ends the process by that signal`, () => {
-      const dir = mkdtempSync(join(tmpdir(), 'k8s-img-sig-'));
+      const dir = scratchDir('k8s-img-sig-');
       const tmp = join(dir, '.out.tmp-x');
       const script = `
         import { mkdirSync, writeFileSync } from 'node:fs';
@@ -35,7 +35,7 @@ describe('signals', () => {
 
   it('an interrupted generate leaves no temporary folder, and the output whole or absent', async () => {
     for (const delay of [50, 150, 250, 350, 450]) {
-      const dir = mkdtempSync(join(tmpdir(), 'k8s-img-sig-'));
+      const dir = scratchDir('k8s-img-sig-');
       writeFileSync(join(dir, 'cluster.yaml'), readFixture('valid/tutorial-secure.yaml'));
       const child = spawn(process.execPath, [BIN, 'generate', '-o', 'out'], { cwd: dir, stdio: 'ignore' });
       setTimeout(() => child.kill('SIGINT'), delay);

@@ -1,12 +1,12 @@
 // SshSession.getTar (issue 10: day-two copies etcd snapshots off machines over SSH)
 // against an in-process ssh2 server that runs each exec with the local sh: a file
 // comes back whole as the tar's one member, a missing one fails naming the machine.
+import { scratchDir } from '../helpers/scratch.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -23,7 +23,7 @@ describe('getTarArgv', () => {
 });
 
 describe('SshSession.getTar over a real SSH channel', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'k8s-img-gettar-'));
+  const dir = scratchDir('k8s-img-gettar-');
   let server: ssh2.Server;
   let session: SshSession;
 

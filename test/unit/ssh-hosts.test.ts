@@ -1,9 +1,9 @@
 // known_hosts and ~/.ssh/config as OpenSSH reads them, and how each node's SSH target
 // is put together from cluster.yaml, ~/.ssh/config and the defaults.
+import { scratchDir } from '../helpers/scratch.js';
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import ssh2 from 'ssh2';
@@ -55,7 +55,7 @@ describe('known_hosts', () => {
   });
 
   it('an accepted key is appended as a plain line, after a last line without its newline', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'k8s-img-kh-')), 'known_hosts');
+    const file = join(scratchDir('k8s-img-kh-'), 'known_hosts');
     writeFileSync(file, `other ${b.line}`);
     const kh = new KnownHostsFile(file);
     assert.equal(kh.judge('10.0.0.5', 22, a.blob).kind, 'unknown');

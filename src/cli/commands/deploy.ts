@@ -1,4 +1,4 @@
-import { describeOutcome } from '../../pipeline/converge.js';
+import { describeOutcome, describeUpgrade } from '../../pipeline/converge.js';
 import { deploy } from '../../pipeline/deploy.js';
 import { ConsoleReporter } from '../../pipeline/progress.js';
 import { contextName, mergeUserKubeconfig } from '../../pipeline/user-kubeconfig.js';
@@ -15,6 +15,7 @@ export async function run(args: { config: string; acceptNew: boolean; knownHosts
     [
       '',
       `Cluster "${r.plan.cluster}" is deployed (${r.plan.mode} mode): ${r.plan.nodes.length} nodes Ready (${r.plan.nodes.map((n) => n.name).join(', ')}), CoreDNS ready.`,
+      ...(r.upgraded ? [`  Kubernetes ${describeUpgrade(r.upgraded)}`] : []),
       ...r.outcomes.map((o) => `  ${o.node}: ${describeOutcome(o)}`),
       ...(r.removed.length ? [`  removed: ${r.removed.join(', ')}`] : []),
       `  since the start: API ready ${t.apiReady.toFixed(1)} s, all nodes Ready ${t.nodesReady.toFixed(1)} s, DNS ready ${t.dnsReady.toFixed(1)} s, total ${t.total.toFixed(1)} s`,

@@ -1,3 +1,4 @@
+import { describeUpgrade } from '../../pipeline/converge.js';
 import { ConsoleReporter } from '../../pipeline/progress.js';
 import { up } from '../../pipeline/up.js';
 import { contextName, mergeUserKubeconfig } from '../../pipeline/user-kubeconfig.js';
@@ -15,6 +16,7 @@ export async function run(args: { config?: string; kubeconfigMerge?: boolean }, 
     [
       '',
       `Cluster "${r.plan.cluster}" is up (${r.plan.mode} mode): ${r.plan.nodes.length} nodes Ready (${nodes}), CoreDNS ready.`,
+      ...(r.upgraded ? [`  Kubernetes ${describeUpgrade(r.upgraded)}`] : []),
       `  since the start: API ready ${t.apiReady.toFixed(1)} s, all nodes Ready ${t.nodesReady.toFixed(1)} s, DNS ready ${t.dnsReady.toFixed(1)} s`,
       '',
       merged ? `kubectl's current context is now ${contextName(r.plan.cluster)} (merged into ${merged}).` : `Its admin kubeconfig: ${r.kubeconfig}`,
