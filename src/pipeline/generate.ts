@@ -6,6 +6,7 @@ import { planCluster } from '../plan/plan.js';
 import type { ClusterPlan } from '../plan/types.js';
 import { renderBundles, type BundleFile, type Secrets } from '../render/bundle.js';
 import { replaceTree, type TreeFile } from '../runtime/files.js';
+import type { StampStore } from '../runtime/tree-stamps.js';
 import { BUNDLE_MARKER, markerContent, type Protected } from '../runtime/output-dir.js';
 import { StateDir, basicIssuer, type SecretIssuer } from '../runtime/state.js';
 import { loadTemplates } from '../runtime/templates.js';
@@ -45,13 +46,13 @@ export function protectedPaths(configPath: string, state: StateDir): Protected[]
   ];
 }
 
-/** Replaces the bundle folder (checked with checkOutputDir first) with the rendered bundles and its marker. */
-export function writeBundles(outDir: string, result: GenerateResult): void {
+/** Replaces the bundle folder (checked with checkOutputDir first) with the rendered bundles and its marker; `stamps`: see tree-stamps.ts. */
+export function writeBundles(outDir: string, result: GenerateResult, stamps?: StampStore): void {
   const files: TreeFile[] = [{ path: BUNDLE_MARKER, content: markerContent([...result.bundles.keys()]), mode: 0o644 }];
   const keep: string[] = [];
   for (const [node, list] of result.bundles) {
     for (const f of list) files.push({ path: `${node}/${f.path}`, content: f.content, mode: f.mode });
     for (const k of ARCHIVE_FILES) keep.push(join(node, k));
   }
-  replaceTree(outDir, files, keep);
+  replaceTree(outDir, files, keep, stamps);
 }

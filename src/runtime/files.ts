@@ -2,10 +2,11 @@
 // rename. Temporary paths are 0700, tracked (removed on SIGINT/SIGTERM) and
 // removed on every error; file-system failures become HostErrors.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { fsError } from './fs-errors.js';
 import { removeTemp, trackTemp, untrackTemp } from './temp-cleanup.js';
+import { recordStamps, stampsHold, treeDigest, type Seen, type StampStore } from './tree-stamps.js';
 
 export interface TreeFile {
   path: string; // relative
@@ -17,11 +18,14 @@ export interface TreeFile {
  * Replaces `dir` with exactly `files`. Until the final rename nothing in `dir`
  * changes; `keep(relPath)` names files of the old tree to carry over (e.g. image
  * archives). The caller has checked that `dir` may be replaced (output-dir.ts).
+ * `stamps`: where to keep what an unchanged tree looked like (tree-stamps.ts).
+ * Returns whether it wrote anything.
  */
-export function replaceTree(dir: string, files: TreeFile[], keep: string[] = []): void {
+export function replaceTree(dir: string, files: TreeFile[], keep: string[] = [], stamps?: StampStore): boolean {
   // Regenerating an unchanged cluster rewrites nothing: tens of thousands of files
   // written and the old tree's removed cost far more than reading them back.
-  if (sameTree(dir, files, keep)) return;
+  if (unchanged(dir, files, keep, stamps)) return false;
+  stamps?.save(''); // they describe the tree about to be replaced
   const parent = dirname(dir);
   let tmp: string | undefined;
   let created = false;
@@ -69,6 +73,20 @@ export function replaceTree(dir: string, files: TreeFile[], keep: string[] = [])
     throw fsError(e, step);
   }
   swapIn(tmp, dir);
+  return true;
+}
+
+/** Whether `dir` is already what replaceTree would make of `files`: by its stamps when they hold, else by reading it back. */
+function unchanged(dir: string, files: TreeFile[], keep: string[], stamps: StampStore | undefined): boolean {
+  const umask = currentUmask();
+  if (umask === undefined) return false;
+  const digest = stamps ? treeDigest(dir, files, keep, umask) : undefined;
+  if (stamps && digest !== undefined && stampsHold(dir, stamps, digest)) return true;
+  const seen: Seen[] | undefined = stamps ? [] : undefined;
+  const checkedAt = stamps?.now() ?? 0; // before the check: what changes during it is never stamped
+  if (!sameTree(dir, files, keep, umask, seen)) return false;
+  if (stamps && digest !== undefined) recordStamps(stamps, digest, seen!, checkedAt);
+  return true;
 }
 
 /**
@@ -80,12 +98,11 @@ export function replaceTree(dir: string, files: TreeFile[], keep: string[] = [])
  * which names are regular files), a file open, fstat, read and close — never opened
  * unless its folder lists it as a regular file, so no FIFO or device is ever opened.
  */
-function sameTree(dir: string, files: TreeFile[], keep: string[]): boolean {
-  const umask = currentUmask();
-  if (umask === undefined) return false;
+function sameTree(dir: string, files: TreeFile[], keep: string[], umask: number, seen?: Seen[]): boolean {
   try {
     const root = lstatSync(dir);
     if (!root.isDirectory() || (root.mode & 0o7777) !== 0o700) return false;
+    seen?.push(['', root]);
     // Each folder's expected entries: a name maps to its file, or to null for a folder.
     // (Plain loops and string paths: at this size path.join and iterators show in the profile.)
     const folders = new Map<string, Map<string, TreeFile | null>>([['', new Map()]]);
@@ -125,6 +142,7 @@ function sameTree(dir: string, files: TreeFile[], keep: string[]): boolean {
       if (rel !== '') {
         const st = lstatSync(path);
         if (!st.isDirectory() || (st.mode & 0o7777) !== dirMode) return false;
+        seen?.push([rel, st]);
       }
       const listed = readdirSync(path, { withFileTypes: true });
       let found = 0;
@@ -141,7 +159,11 @@ function sameTree(dir: string, files: TreeFile[], keep: string[]): boolean {
       if (found !== entries.size) return false;
     }
     const scratch = new Scratch();
-    for (let i = 0; i < files.length; i++) if (!sameFile(`${dir}/${files[i]!.path}`, files[i]!, scratch)) return false;
+    for (let i = 0; i < files.length; i++) {
+      const st = sameFile(`${dir}/${files[i]!.path}`, files[i]!, scratch);
+      if (!st) return false;
+      seen?.push([files[i]!.path, st]);
+    }
     return true;
   } catch {
     return false;
@@ -159,8 +181,8 @@ class Scratch {
 
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-/** Whether the regular file at `path` holds exactly `f`'s bytes with `f`'s mode. */
-function sameFile(path: string, f: TreeFile, s: Scratch): boolean {
+/** The regular file at `path`'s stat when it holds exactly `f`'s bytes with `f`'s mode, else undefined. */
+function sameFile(path: string, f: TreeFile, s: Scratch): Stats | undefined {
   let want: Buffer;
   let n: number;
   if (typeof f.content === 'string') {
@@ -174,12 +196,12 @@ function sameFile(path: string, f: TreeFile, s: Scratch): boolean {
   const fd = openSync(path, READ_FLAGS);
   try {
     const st = fstatSync(fd);
-    if (!st.isFile() || (st.mode & 0o7777) !== f.mode || st.size !== n) return false;
+    if (!st.isFile() || (st.mode & 0o7777) !== f.mode || st.size !== n) return undefined;
     // One read of n + 1 bytes: n back means the whole file (one more: it grew meanwhile).
     s.disk = Scratch.fit(s.disk, n + 1);
     let got = readSync(fd, s.disk, 0, n + 1, null);
     for (let r = got; got < n && r > 0; got += r) r = readSync(fd, s.disk, got, n + 1 - got, null);
-    return got === n && s.disk.compare(want, 0, n, 0, n) === 0;
+    return got === n && s.disk.compare(want, 0, n, 0, n) === 0 ? st : undefined;
   } finally {
     closeSync(fd);
   }

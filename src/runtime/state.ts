@@ -8,6 +8,7 @@ import type { Secrets } from '../render/bundle.js';
 import { ConfigError } from '../errors.js';
 import { writeFileAtomic } from './files.js';
 import { fsError, withFsErrors } from './fs-errors.js';
+import { fileStampStore, type StampStore } from './tree-stamps.js';
 
 const MAX_STATE_FILE = 1024 * 1024;
 
@@ -39,6 +40,11 @@ export const basicIssuer: SecretIssuer = {
 /** Where `up` keeps the local cluster's bundles. */
 export function bundlesDir(state: StateDir): string {
   return join(state.dir, 'bundles');
+}
+
+/** The stamps of the bundle folder generate last found unchanged (tree-stamps.ts), kept beside the keys. */
+export function bundleStamps(state: StateDir): StampStore {
+  return fileStampStore(join(state.dir, 'bundle-stamps'));
 }
 
 /** The admin kubeconfig generate writes beside the keys (never into a node's bundle). */

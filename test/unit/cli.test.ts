@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, st
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { replaceTree } from '../../src/runtime/files.js';
+import { fileStampStore, stampsHold, treeDigest } from '../../src/runtime/tree-stamps.js';
 import { runCli, runInProcess as cli } from '../helpers/cli.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 
@@ -98,7 +99,9 @@ describe('atomic tree replacement', () => {
     assert.deepEqual(readdirSync(join(dir, '..')), ['out']);
   });
 
-  it('an unchanged tree is left alone; any difference replaces it', () => {
+  // Without stamps (each check reads the tree back), and with stamps trusted at once (a
+  // clock a minute ahead: nothing is too fresh to stamp), each change made a tick later.
+  for (const withStamps of [false, true]) it(`an unchanged tree is left alone; any difference replaces it${withStamps ? ' (stamps)' : ''}`, () => {
     const dir = join(tmp(), 'out');
     const files = [
       { path: 'n/a', content: 'one', mode: 0o644 },
@@ -107,11 +110,13 @@ describe('atomic tree replacement', () => {
       { path: 'n/bytes', content: Buffer.from([0, 1, 2, 255]), mode: 0o644 },
       { path: 'marker', content: 'm', mode: 0o644 },
     ];
-    replaceTree(dir, files, ['n/images.tar']);
+    const store = withStamps ? fileStampStore(join(dir, '..', 'stamps'), () => Date.now() + 60_000) : undefined;
+    const replace_ = () => replaceTree(dir, files, ['n/images.tar'], store);
+    replace_();
     writeFileSync(join(dir, 'n', 'images.tar'), 'keep');
     const inode = (p: string) => statSync(join(dir, p)).ino;
     const before = [inode('.'), inode('n/a'), inode('n/s/key')];
-    replaceTree(dir, files, ['n/images.tar']);
+    assert.equal(replace_(), false);
     assert.deepEqual([inode('.'), inode('n/a'), inode('n/s/key')], before, 'nothing rewritten');
     // a stray file, changed bytes, a changed mode, a missing file, something else in a
     // file's place (a link to the same bytes, a folder, a FIFO, which must not block): each
@@ -137,9 +142,16 @@ describe('atomic tree replacement', () => {
       () => replace('n/a', (p) => execFileSync('mkfifo', [p])),
       () => replace('n/s', (p) => writeFileSync(p, 'x')),
     ]) {
+      const digest = treeDigest(dir, files, ['n/images.tar'], process.umask());
+      if (store) {
+        assert.equal(replace_(), false); // stamps the tree as it is
+        assert.equal(stampsHold(dir, store, digest!), true);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20); // the kernel's clock ticks
+      }
       change();
+      if (store) assert.equal(stampsHold(dir, store, digest!), false, 'the stamps see the change');
       const root = inode('.');
-      replaceTree(dir, files, ['n/images.tar']);
+      assert.equal(replace_(), true);
       assert.notEqual(inode('.'), root);
       assert.deepEqual(readdirSync(join(dir, 'n')).sort(), ['a', 'bytes', 'images.tar', 's']);
       assert.equal(readFileSync(join(dir, 'n', 'a'), 'utf8'), 'one');

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../../runtime/files.js';
 import { defaultIssuers } from '../../runtime/issuers.js';
 import { checkOutputDir } from '../../runtime/output-dir.js';
 import { stateDir } from '../../runtime/paths.js';
-import { StateDir, adminKubeconfigPath } from '../../runtime/state.js';
+import { StateDir, adminKubeconfigPath, bundleStamps } from '../../runtime/state.js';
 import type { CliIO } from '../io.js';
 import { printWarnings } from '../output.js';
 
@@ -16,7 +16,7 @@ export async function run(args: { config: string; out: string }, io: CliIO): Pro
   const out = checkOutputDir(args.out, protectedPaths(args.config, state));
   const result = await renderVerified(config, state, args.config, defaultIssuers());
   printWarnings([...warnings, ...result.plan.warnings], io.stderr);
-  writeBundles(out.dir, result);
+  writeBundles(out.dir, result, bundleStamps(state));
   // The admin's kubeconfig stays with the state, never in a node's bundle.
   writeFileAtomic(adminKubeconfigPath(state), adminKubeconfig(result.plan, result.secrets), 0o600);
   for (const [node, files] of result.bundles) io.stdout.write(`${args.out}/${node}/  ${files.length} files\n`);
