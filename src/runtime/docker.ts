@@ -151,7 +151,7 @@ export class DockerEngine {
       if (e instanceof BuildError) throw e;
       throw new BuildError(`cannot read ${path} from ${ref}: ${(e as Error).message}`, 'the base image must have it', [], { cause: e });
     } finally {
-      await c.remove({ force: true }).catch(() => undefined);
+      await c.remove({ force: true, v: true }).catch(() => undefined);
     }
   }
 
@@ -192,6 +192,9 @@ export class DockerEngine {
     await c.start();
   }
 
+  // Containers made here are removed with v: true: the anonymous volumes an image's VOLUME
+  // gave them go too (named volumes never do), or every run would leave one behind.
+
   /** Creates and starts a container, waits for it to exit, removes it: its exit code and output. */
   async runToCompletion(opts: Docker.ContainerCreateOptions): Promise<{ code: number; output: string }> {
     const c = await this.api.createContainer(opts);
@@ -200,7 +203,7 @@ export class DockerEngine {
       const { StatusCode } = (await c.wait()) as { StatusCode: number };
       return { code: StatusCode, output: await this.logs(c.id) };
     } finally {
-      await c.remove({ force: true }).catch(() => undefined);
+      await c.remove({ force: true, v: true }).catch(() => undefined);
     }
   }
 
@@ -210,7 +213,7 @@ export class DockerEngine {
     await c.stop({ t: timeoutSeconds }).catch((e: { statusCode?: number }) => {
       if (e.statusCode !== 304 && e.statusCode !== 404) throw e;
     });
-    await c.remove({ force: true }).catch(() => undefined);
+    await c.remove({ force: true, v: true }).catch(() => undefined);
   }
 
 

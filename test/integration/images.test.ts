@@ -180,6 +180,28 @@ describe('build failures', () => {
   });
 });
 
+describe('throwaway containers', () => {
+  it('take the anonymous volumes of an image\'s VOLUME with them (one-shots and stopped helpers)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'k8s-img-volimage-'));
+    const ref = 'k8s-img-test/with-volume:1';
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${planCluster(config).images['host-prep']}\nVOLUME /var/scratch\n`);
+    try {
+      await docker.build(dir, ['Dockerfile'], ref, TEST_LABELS);
+      const volumes = async () => new Set(((await docker.api.listVolumes()).Volumes ?? []).map((v) => v.Name));
+      const before = await volumes();
+      const r = await docker.runToCompletion({ Image: ref, Labels: TEST_LABELS, Entrypoint: ['sh', '-c', 'touch /var/scratch/x'] });
+      assert.equal(r.code, 0, r.output);
+      await docker.runContainer({ name: 'k8s-img-test-volume', Image: ref, Labels: TEST_LABELS, Entrypoint: ['sleep', '600'] });
+      assert.equal((await volumes()).size, before.size + 1, 'the running one has its volume');
+      await docker.stopAndRemove('k8s-img-test-volume', 0);
+      assert.deepEqual([...(await volumes())].filter((v) => !before.has(v)), []);
+    } finally {
+      await docker.removeImage(ref);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('save', () => {
   it('per-node archives load into a clean engine and hold exactly that node\'s images', async () => {
     const plan = planCluster(config);
