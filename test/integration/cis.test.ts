@@ -6,8 +6,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { CisReport } from '../../src/pipeline/cis-report.js';
@@ -16,6 +15,7 @@ import { DockerEngine } from '../../src/runtime/docker.js';
 import { KubeClient, credentialsFromKubeconfig, waitFor } from '../../src/runtime/kube.js';
 import { runInProcess } from '../helpers/cli.js';
 import { ownCluster, tutorialNodes, writeTestCluster } from './harness.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const NAME = 'it13cis';
 const configPath = writeTestCluster(NAME, tutorialNodes('192.168.221'));
@@ -72,7 +72,7 @@ describe('a hardened secure cluster', () => {
 });
 
 describe('k8s-img cis', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'k8s-img-cis-')), 'results');
+  const out = join(scratchDir('k8s-img-cis-'), 'results');
   let report: CisReport;
 
   it('0 FAIL on the master, controlplane, etcd and node targets; each target where the roles call for it', async () => {

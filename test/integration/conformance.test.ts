@@ -5,8 +5,7 @@
 // `npm run test:long` (test/long/conformance-full.test.ts).
 import { removeLocalCluster } from '../../src/providers/local.js';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CI_SUBSET_SPECS } from '../../src/conformance/subset.js';
@@ -14,6 +13,7 @@ import { parseJunit } from '../../src/conformance/report.js';
 import { DockerEngine } from '../../src/runtime/docker.js';
 import { runCli } from '../helpers/cli.js';
 import { ensureImages, fixtureConfig, writeTestCluster } from './harness.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const docker = new DockerEngine();
 
@@ -52,7 +52,7 @@ for (const t of topologies) {
   describe(`conformance quick subset: ${t.what}`, () => {
     const configPath = writeTestCluster(t.name, t.nodes, t.extra);
     const cli = (...args: string[]) => runCli([...args, '-c', configPath], { timeoutMs: 3_600_000 });
-    const out = join(mkdtempSync(join(tmpdir(), `k8s-img-${t.name}-results-`)), 'results');
+    const out = join(scratchDir(`k8s-img-${t.name}-results-`), 'results');
 
     before(() => removeLocalCluster(docker, t.name));
     after(() => removeLocalCluster(docker, t.name));

@@ -7,8 +7,7 @@
 import { removeLocalCluster } from '../../src/providers/local.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
@@ -21,6 +20,7 @@ import { Layout, layerTar, named, writeArchive } from '../helpers/oci-layout.js'
 import { MEDIA } from '../../src/runtime/oci-image.js';
 import tar from 'tar-stream';
 import { ensureImages, fixtureConfig, writeTestCluster } from './harness.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const NAME = 'it14';
 const configPath = writeTestCluster(
@@ -72,7 +72,7 @@ describe('daily use of a local cluster', () => {
     assert.deepEqual(kc.contexts.map((c) => c.name), ['theirs', 'k8s-img-it14']);
     assert.equal(kc['current-context'], 'k8s-img-it14');
     // kubectl as a user runs it: the default kubeconfig location, nothing exported.
-    const home = mkdtempSync(join(tmpdir(), 'k8s-img-it14-home-'));
+    const home = scratchDir('k8s-img-it14-home-');
     execFileSync('mkdir', ['-p', join(home, '.kube')]);
     writeFileSync(join(home, '.kube', 'config'), readFileSync(userKubeconfig));
     const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
@@ -91,7 +91,7 @@ describe('daily use of a local cluster', () => {
   });
 
   it('load: an image built here on the workload image sends only its new layer, and runs as a Deployment on both nodes (imagePullPolicy Always: pulled from the cluster registry)', async () => {
-    const ctx = mkdtempSync(join(tmpdir(), 'k8s-img-it14-img-'));
+    const ctx = scratchDir('k8s-img-it14-img-');
     writeFileSync(join(ctx, 'hello.txt'), `hello from ${NAME} ${Date.now()}\n`);
     writeFileSync(join(ctx, 'Dockerfile'), 'FROM k8s-img/workload:v1.37.2\nCOPY hello.txt /hello.txt\n');
     await docker.build(ctx, ['Dockerfile', 'hello.txt'], HELLO, TEST_IMAGE_LABELS);
@@ -142,7 +142,7 @@ describe('daily use of a local cluster', () => {
     const amd = l.image({ os: 'linux', architecture: 'amd64' }, [await layerTar('amd64.txt', 'amd64\n')]);
     const arm = l.image({ os: 'linux', architecture: 'arm64' }, [await layerTar('arm64.txt', 'arm64\n')]);
     const index = l.index([amd, arm, l.attestation(amd), l.attestation(arm)]);
-    const file = writeArchive(join(mkdtempSync(join(tmpdir(), 'k8s-img-it14-oci-')), 'multi.tar'), await l.tar([named(index, 'it14/multi:v1')]));
+    const file = writeArchive(join(scratchDir('k8s-img-it14-oci-'), 'multi.tar'), await l.tar([named(index, 'it14/multi:v1')]));
     const r = await cli('load', '--archive', file);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, new RegExp(`it14/multi:v1 +linux/amd64 +${amd.digest.slice(0, 19)}`));
@@ -152,7 +152,7 @@ describe('daily use of a local cluster', () => {
   it('logs: one archive with each node\'s service logs, and no keys or Secret data', async () => {
     const marker = `it14-secret-${Date.now()}`;
     await kube.create('/api/v1/namespaces/default/secrets', { metadata: { name: 'it14' }, stringData: { password: marker } });
-    const out = mkdtempSync(join(tmpdir(), 'k8s-img-it14-logs-'));
+    const out = scratchDir('k8s-img-it14-logs-');
     const r = await cli('logs', '-o', out);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const archive = /^(\S+\.tar\.gz): \d+ files/m.exec(r.stdout)![1]!;

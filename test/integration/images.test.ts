@@ -2,8 +2,7 @@
 // really serve; builds are content-addressed; save archives load into a clean engine.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GenericContainer, Network, Wait, type StartedTestContainer } from 'testcontainers';
@@ -26,6 +25,7 @@ import { PACKAGE_ROOT, cacheDir } from '../../src/runtime/paths.js';
 import { StateDir, basicIssuer } from '../../src/runtime/state.js';
 import { loadTemplates } from '../../src/runtime/templates.js';
 import { TEST_LABELS, ensureImages, fixtureConfig } from './harness.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const config = fixtureConfig('tutorial-simple.yaml');
 const release = findRelease(config.kubernetesVersion)!;
@@ -100,7 +100,7 @@ describe('components really serve', () => {
 
   it('kube-apiserver with etcd reaches /readyz (TLS, with its generated flags and files)', async () => {
     const plan = planCluster(config);
-    const state = new StateDir(mkdtempSync(join(tmpdir(), 'k8s-img-state-')));
+    const state = new StateDir(scratchDir('k8s-img-state-'));
     const secrets = await state.ensure(plan, [basicIssuer]);
     const sm1 = renderBundles(plan, loadTemplates(), secrets).get('sm1')!;
     const apiserver = plan.nodes.find((n) => n.name === 'sm1')!.services.find((s) => s.name === 'kube-apiserver')!;
@@ -166,7 +166,7 @@ describe('builds are content-addressed', () => {
 
 describe('build failures', () => {
   it('an error inside the build stream (HTTP 200) is detected and reported with the log tail', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'k8s-img-badbuild-'));
+    const dir = scratchDir('k8s-img-badbuild-');
     const ref = planCluster(config).images['host-prep'];
     writeFileSync(join(dir, 'Dockerfile'), `FROM ${ref}\nRUN echo "about to fail" && exit 3\n`);
     await assert.rejects(docker.build(dir, ['Dockerfile'], 'k8s-img-test/broken:1', { 'io.k8s-img.managed': 'true' }), (e: unknown) => {
@@ -182,7 +182,7 @@ describe('build failures', () => {
 
 describe('throwaway containers', () => {
   it('take the anonymous volumes of an image\'s VOLUME with them (one-shots and stopped helpers)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'k8s-img-volimage-'));
+    const dir = scratchDir('k8s-img-volimage-');
     const ref = 'k8s-img-test/with-volume:1';
     writeFileSync(join(dir, 'Dockerfile'), `FROM ${planCluster(config).images['host-prep']}\nVOLUME /var/scratch\n`);
     try {
@@ -205,7 +205,7 @@ describe('throwaway containers', () => {
 describe('save', () => {
   it('per-node archives load into a clean engine and hold exactly that node\'s images', async () => {
     const plan = planCluster(config);
-    const out = mkdtempSync(join(tmpdir(), 'k8s-img-save-'));
+    const out = scratchDir('k8s-img-save-');
     const archives = await saveNodeArchives(plan, docker, out, silentReporter);
     assert.deepEqual(archives.map((a) => a.node), ['sm1', 'sw1', 'sw2']);
     const node = await buildNodeImage({ config, docker, reporter: silentReporter, workDir: join(cacheDir(), 'work') });

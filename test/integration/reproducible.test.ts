@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,6 +24,7 @@ import { SbomStore } from '../../src/runtime/sbom-store.js';
 import { PACKAGE_ROOT, cacheDir } from '../../src/runtime/paths.js';
 import { runInProcess } from '../helpers/cli.js';
 import { TEST_PREFIX, fixtureConfig } from './harness.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const PYSPDXTOOLS = '/opt/k8s-img-spdx-tools/bin/pyspdxtools';
 // Two prefixes of their own (K8S_IMG_TEST_PREFIX-repro-a/-b): the shared k8s-img/* images are never touched.
@@ -141,7 +142,7 @@ describe('SBOMs', () => {
   });
 
   it('k8s-img images lists each image with its digest, size, base and SBOM', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'k8s-img-images-'));
+    const dir = scratchDir('k8s-img-images-');
     const text = readFileSync(join(PACKAGE_ROOT, 'test', 'fixtures', 'valid', 'tutorial-simple.yaml'), 'utf8');
     writeFileSync(join(dir, 'cluster.yaml'), `${text.replace(/^images:.*$/m, '')}\nimages: { prefix: ${config.images.prefix} }\n`);
     const r = await runInProcess(['images', '-c', join(dir, 'cluster.yaml'), '--json']);

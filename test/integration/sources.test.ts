@@ -1,10 +1,9 @@
 // Issue 3, binaries.source: release (a mirror made from the go build, served over
 // HTTP; checksums enforced) and dir (the tutorial's BIN_PATH, versions checked).
 import assert from 'node:assert/strict';
-import { copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ResolvedConfig } from '../../src/config/defaults.js';
@@ -16,6 +15,7 @@ import { BinaryCache } from '../../src/runtime/bincache.js';
 import { GoToolchain } from '../../src/runtime/gotool.js';
 import { cacheDir } from '../../src/runtime/paths.js';
 import { fixtureConfig } from './harness.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 // Small groups keep the archives quick to make; the code path is the same for all
 // (runc: upstream publishes a bare binary, not an archive).
@@ -31,7 +31,7 @@ const withSource = (binaries: Partial<ResolvedConfig['binaries']>): ResolvedConf
 
 before(async () => {
   built = await fetchBinaries({ config: base, cache: new BinaryCache(cacheDir()), go, reporter: silentReporter }, GROUPS);
-  mirror = mkdtempSync(join(tmpdir(), 'k8s-img-mirror-'));
+  mirror = scratchDir('k8s-img-mirror-');
   await exportMirror(base, built, mirror, silentReporter, GROUPS);
   server = createServer((req, res) => {
     const file = join(mirror, decodeURIComponent(new URL(req.url!, 'http://x').pathname));
@@ -50,7 +50,7 @@ after(() => server?.close());
 
 describe('binaries.source: release', () => {
   it('downloads the archives, checks their published checksums and yields the same binaries', async () => {
-    const cache = new BinaryCache(mkdtempSync(join(tmpdir(), 'k8s-img-cache-')));
+    const cache = new BinaryCache(scratchDir('k8s-img-cache-'));
     const got = await fetchBinaries({ config: withSource({ source: 'release', releaseURL: url }), cache, go, reporter: silentReporter }, GROUPS);
     for (const b of ['etcd', 'etcdctl', 'etcdutl', 'loopback', 'portmap', 'bandwidth', 'host-local', 'pause', 'runc'] as const) {
       assert.equal(got[b].sha256, built[b].sha256, b);
@@ -67,7 +67,7 @@ describe('binaries.source: release', () => {
     const tampered = Buffer.from(original);
     tampered[tampered.length >> 1]! ^= 0x01;
     writeFileSync(archive, tampered);
-    const root = mkdtempSync(join(tmpdir(), 'k8s-img-cache-'));
+    const root = scratchDir('k8s-img-cache-');
     try {
       await assert.rejects(
         fetchBinaries({ config: withSource({ source: 'release', releaseURL: url }), cache: new BinaryCache(root), go, reporter: silentReporter }, ['etcd']),
@@ -82,7 +82,7 @@ describe('binaries.source: release', () => {
 
   it('an unreachable mirror is a clear error', async () => {
     await assert.rejects(
-      fetchBinaries({ config: withSource({ source: 'release', releaseURL: 'http://127.0.0.1:9/none' }), cache: new BinaryCache(mkdtempSync(join(tmpdir(), 'k8s-img-cache-'))), go, reporter: silentReporter }, ['pause']),
+      fetchBinaries({ config: withSource({ source: 'release', releaseURL: 'http://127.0.0.1:9/none' }), cache: new BinaryCache(scratchDir('k8s-img-cache-')), go, reporter: silentReporter }, ['pause']),
       (e: unknown) => e instanceof FetchError && /cannot reach http:\/\/127\.0\.0\.1:9/.test(e.message),
     );
   });
@@ -90,7 +90,7 @@ describe('binaries.source: release', () => {
 
 describe('binaries.source: dir', () => {
   function binDir(names: string[]): string {
-    const dir = mkdtempSync(join(tmpdir(), 'k8s-img-bin-'));
+    const dir = scratchDir('k8s-img-bin-');
     for (const n of names) copyFileSync(built[n as keyof FetchedBinaries].path, join(dir, n));
     return dir;
   }

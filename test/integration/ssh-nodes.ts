@@ -1,8 +1,7 @@
 // Test machines for `k8s-img deploy`: node containers that run Debian's openssh-server
 // besides their own Docker engine, with host and login keys made by the test. deploy
 // reaches them over SSH only; the test itself may look inside with `docker exec`.
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tar from 'tar-stream';
 import ssh2 from 'ssh2';
@@ -17,6 +16,7 @@ import { KubeClient, credentialsFromKubeconfig } from '../../src/runtime/kube.js
 import { PACKAGE_ROOT, cacheDir } from '../../src/runtime/paths.js';
 import { runInProcess } from '../helpers/cli.js';
 import { IT_IMAGES } from './harness.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const SSH_ROOTFS = { id: 'ssh-node', suite: ROOTFS.node.suite, packages: [...ROOTFS.node.packages, 'openssh-server'], purpose: 'a test machine: Debian with Docker, Compose v2 and sshd' };
 
@@ -47,7 +47,7 @@ export async function sshNodeImage(config: ResolvedConfig, docker: DockerEngine)
 
 /** A login key pair for deploy, written where cluster.yaml points. */
 export function loginKey(): SshMachines {
-  const dir = mkdtempSync(join(tmpdir(), 'k8s-img-ssh-'));
+  const dir = scratchDir('k8s-img-ssh-');
   const pair = ssh2.utils.generateKeyPairSync('ed25519');
   const identityFile = join(dir, 'id_ed25519');
   writeFileSync(identityFile, pair.private, { mode: 0o600 });
