@@ -183,12 +183,15 @@ export async function issueLeafWithLibrary(spec: LeafSpec, ca: KeyPairPem, now: 
   return { cert: cert.toString('pem'), key: existingKey ?? (await exportKey(keys.privateKey)) };
 }
 
+// The library's readings, per PEM text (certParts remembers the rest): generate reads each twice.
 const described = new Map<string, CertInfo>();
 
-/** The certificate's fields (remembered per PEM text: generate reads each twice). */
+/** The certificate's fields. */
 export function describeCert(pem: string): CertInfo {
+  const ours = certParts(pem)?.info;
+  if (ours) return ours;
   let info = described.get(pem);
-  if (!info) described.set(pem, (info = certParts(pem)?.info ?? describeWithLibrary(pem)));
+  if (!info) described.set(pem, (info = describeWithLibrary(pem)));
   return info;
 }
 
