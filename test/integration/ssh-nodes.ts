@@ -4,7 +4,6 @@
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tar from 'tar-stream';
-import ssh2 from 'ssh2';
 import type { ResolvedConfig } from '../../src/config/defaults.js';
 import { assembleContext } from '../../src/pipeline/build.js';
 import { ensureRootfsImage } from '../../src/pipeline/rootfs.js';
@@ -17,6 +16,7 @@ import { PACKAGE_ROOT, cacheDir } from '../../src/runtime/paths.js';
 import { runInProcess } from '../helpers/cli.js';
 import { IT_IMAGES } from './harness.js';
 import { scratchDir } from '../helpers/scratch.js';
+import { ed25519Pair } from '../helpers/ssh-keys.js';
 
 const SSH_ROOTFS = { id: 'ssh-node', suite: ROOTFS.node.suite, packages: [...ROOTFS.node.packages, 'openssh-server'], purpose: 'a test machine: Debian with Docker, Compose v2 and sshd' };
 
@@ -48,7 +48,7 @@ export async function sshNodeImage(config: ResolvedConfig, docker: DockerEngine)
 /** A login key pair for deploy, written where cluster.yaml points. */
 export function loginKey(): SshMachines {
   const dir = scratchDir('k8s-img-ssh-');
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  const pair = ed25519Pair();
   const identityFile = join(dir, 'id_ed25519');
   writeFileSync(identityFile, pair.private, { mode: 0o600 });
   writeFileSync(`${identityFile}.pub`, `${pair.public}\n`);
@@ -73,7 +73,7 @@ export async function startMachines(docker: DockerEngine, image: string, cluster
   const pub = readFileSync(`${keys.identityFile}.pub`, 'utf8');
   for (const n of nodes) {
     const name = machineName(cluster, n.name);
-    const host = ssh2.utils.generateKeyPairSync('ed25519');
+    const host = ed25519Pair();
     keys.hostKeys.set(n.name, host.public);
     await docker.createVolume(`${name}-var`, { ...labels, [LABEL.node]: n.name });
     const c = await docker.api.createContainer({

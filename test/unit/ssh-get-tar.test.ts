@@ -14,6 +14,7 @@ import ssh2 from 'ssh2';
 import { readSingleFile } from '../../src/daytwo/etcd-node.js';
 import { KnownHostsFile } from '../../src/runtime/known-hosts.js';
 import { SshSession, getTarArgv } from '../../src/runtime/ssh.js';
+import { ed25519Pair } from '../helpers/ssh-keys.js';
 
 describe('getTarArgv', () => {
   it('tars the last path element from its folder', () => {
@@ -28,8 +29,8 @@ describe('SshSession.getTar over a real SSH channel', () => {
   let session: SshSession;
 
   before(async () => {
-    const host = ssh2.utils.generateKeyPairSync('ed25519');
-    const login = ssh2.utils.generateKeyPairSync('ed25519');
+    const host = ed25519Pair();
+    const login = ed25519Pair();
     writeFileSync(join(dir, 'id'), login.private, { mode: 0o600 });
     server = new ssh2.Server({ hostKeys: [host.private] }, (client) => {
       client.on('authentication', (ctx) => ctx.accept());
